@@ -1,0 +1,214 @@
+"""The `tutor` command line. It parses arguments, builds a session and runs the
+graph; every error is handled here, once.
+
+Exit statuses:
+    0    success
+    1    a problem with the input: lesson or profile file, command line,
+         replay script, or a `replay --check` that found a difference
+    70   an internal error (a bug): one line, or a traceback with --debug
+    130  interrupted with Ctrl-C (progress is saved first)
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+from utils.errors import ReplayMismatch, TutorError, UsageError
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 1."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see `tutor --help`)")
+
+
+def build_parser():
+    common = Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    parser = Parser(prog="tutor", description="PocketTutor: a Socratic tutor for the terminal.", parents=[common])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    learn = commands.add_parser("learn", parents=[common], help="start or resume a lesson (the default command)")
+    learn.add_argument("lesson", nargs="?", metavar="COURSE/LESSON", help="a lesson id from `tutor courses`")
+    learn.add_argument("--profile", metavar="NAME", help="learner profile (default: $TUTOR_PROFILE or 'learner')")
+    engine = learn.add_mutually_exclusive_group()
+    engine.add_argument("--offline", action="store_true", help="use the offline engine even if an LLM is configured")
+    engine.add_argument("--llm", action="store_true", help="use the LLM engine (OPENAI_API_KEY / OPENAI_BASE_URL)")
+
+    courses = commands.add_parser("courses", parents=[common], help="list the courses and lessons")
+    courses.add_argument("--json", action="store_true", help="print JSON for tools")
+    courses.add_argument("--profile", metavar="NAME", help="show this learner's status")
+
+    replay = commands.add_parser("replay", parents=[common], help="run a scripted session and print its transcript")
+    replay.add_argument("script", metavar="SCRIPT.yaml")
+    replay.add_argument("--check", action="store_true", help="exit 1 if the session differs from the script's expectations")
+    return parser
+
+
+def profile_name(args):
+    return getattr(args, "profile", None) or os.environ.get("TUTOR_PROFILE") or "learner"
+
+
+def choose_teacher(args):
+    """The engine for this session: offline unless an LLM is configured or asked for."""
+    from utils.call_llm import LLMChat, LLMConfig, llm_configured
+    from utils.teachers import LLMTeacher, OfflineTeacher
+
+    if args.offline:
+        return OfflineTeacher()
+    if args.llm or llm_configured():
+        if not llm_configured():
+            raise UsageError("--llm needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL (for a local server)")
+        config = LLMConfig.from_env()
+        return LLMTeacher(LLMChat(config), config.describe())
+    return OfflineTeacher()
+
+
+def run_session(console, teacher, library, store, profile, lesson_ref, retry_wait=0.5):
+    from flow import create_tutor_flow
+    from utils.session import new_store
+
+    shared = new_store(console, teacher, library, store, profile, lesson_ref, library.vocabulary())
+    try:
+        create_tutor_flow(retry_wait=retry_wait).run(shared)
+    finally:
+        store.save(profile)
+    return shared
+
+
+def command_learn(args):
+    from utils.console import TutorConsole
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore, data_home
+
+    library = Library()
+    store = ProfileStore(data_home())
+    profile = store.load_or_create(profile_name(args))
+    if args.lesson:
+        ref = library.resolve(args.lesson)
+    elif profile.current_lesson and profile.current_lesson in library.lesson_refs():
+        ref = profile.current_lesson
+    else:
+        refs = library.lesson_refs()
+        if not refs:
+            raise UsageError(f"no lessons found in {library.root}")
+        ref = refs[0]
+    teacher = choose_teacher(args)
+    console = TutorConsole(history_path=data_home() / "history")
+    run_session(console, teacher, library, store, profile, ref)
+    return EXIT_OK
+
+
+def command_courses(args):
+    from rich.console import Console
+    from rich.tree import Tree
+
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore, data_home
+
+    library = Library()
+    store = ProfileStore(data_home())
+    name = profile_name(args)
+    profile = store.load_or_create(name) if store.path(name).exists() else None
+    catalogue = []
+    for course in library.courses().values():
+        lessons = []
+        for lesson_id in course.lessons:
+            ref = f"{course.id}/{lesson_id}"
+            lesson = library.lesson(ref)
+            questions = [q for c in lesson.concepts for q in c.questions]
+            progress = profile.lessons.get(ref) if profile else None
+            lessons.append(
+                {
+                    "id": ref,
+                    "title": lesson.title,
+                    "concepts": len(lesson.concepts),
+                    "analogies": sum(len(c.analogies) for c in lesson.concepts),
+                    "questions": len(questions),
+                    "samples": sum(len(q.samples) for q in questions),
+                    "status": progress.status if progress else "new",
+                }
+            )
+        catalogue.append({"id": course.id, "number": course.number, "title": course.title, "lessons": lessons})
+    if args.json:
+        print(json.dumps({"courses": catalogue}, indent=2))
+        return EXIT_OK
+    tree = Tree("Courses (start one with `tutor learn COURSE/LESSON`)")
+    for course in catalogue:
+        branch = tree.add(f"[bold]{course['title']}[/bold]  ({course['id']})")
+        for lesson in course["lessons"]:
+            branch.add(f"{lesson['id']}  {lesson['title']}  [dim]{lesson['concepts']} concepts, {lesson['status']}[/dim]")
+    Console(highlight=False).print(tree)
+    return EXIT_OK
+
+
+def command_replay(args):
+    from utils.console import TutorConsole
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore
+    from utils.replay import ScriptedInput, ScriptedLLM, differences, load_script, observed
+    from utils.teachers import LLMTeacher, OfflineTeacher
+
+    script = load_script(args.script)
+    library = Library()
+    ref = library.resolve(script.lesson)
+    problems = []
+    # A replay never touches the learner's real profiles.
+    with tempfile.TemporaryDirectory(prefix="tutor-replay-") as home:
+        store = ProfileStore(home)
+        profile = script.profile if not isinstance(script.profile, str) else store.load_or_create(script.profile)
+        store.save(profile)
+        for number, session in enumerate(script.sessions, 1):
+            console = TutorConsole(input_fn=ScriptedInput(session.turns), echo_input=True, width=100)
+            console.rule(f"session {number}")
+            if script.engine == "llm":
+                teacher = LLMTeacher(ScriptedLLM(session.llm), "recorded replies from the script")
+            else:
+                teacher = OfflineTeacher()
+            profile = store.load_or_create(profile.name)
+            shared = run_session(console, teacher, library, store, profile, ref, retry_wait=0)
+            problems += [f"session {number}: {line}" for line in differences(session.expect, observed(shared))]
+    if args.check:
+        if problems:
+            raise ReplayMismatch(f"{args.script}: the session differs from the script: " + "; ".join(problems))
+        print(f"{args.script}: every expectation met ({len(script.sessions)} session(s))")
+    return EXIT_OK
+
+
+COMMANDS = {"learn": command_learn, "courses": command_courses, "replay": command_replay}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        if not any(arg in COMMANDS or arg in ("-h", "--help") for arg in argv):
+            argv = ["learn", *argv]  # `tutor` alone, or with learn's options, starts a lesson
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("\nInterrupted; progress saved.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except TutorError as exc:
+        if debug:
+            raise
+        print(f"tutor: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"tutor: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry_point():
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

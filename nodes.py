@@ -1,0 +1,397 @@
+"""The tutor's nodes. prep reads the shared store (and the learner, through the
+console), exec is pure and may be retried, post writes the store and returns
+the action. The logic lives in utils/; these classes only wire it together."""
+
+from pocketflow import Node
+
+from utils.analogies import next_analogy, ranked, vocabulary_name
+from utils.grading import grade
+from utils.replies import help_text, parse_reply
+from utils.session import (
+    current,
+    lesson_summary,
+    new_turn,
+    next_position,
+    position_from_progress,
+    progress_table,
+    record_position,
+)
+from utils.teachers import OfflineTeacher, authored_probe
+
+OFFLINE = OfflineTeacher()
+
+
+def _save(shared):
+    shared["profiles"].save(shared["profile"])
+
+
+def _fallback_notice(exc):
+    return f"The LLM did not answer ({type(exc).__name__}); the offline engine takes this turn."
+
+
+def _analogy_title(analogy, vocabulary):
+    return vocabulary_name(analogy, vocabulary) or "An analogy"
+
+
+class LoadLesson(Node):
+    def prep(self, shared):
+        return shared["library"], shared["lesson_ref"]
+
+    def exec(self, prep_res):
+        library, ref = prep_res
+        return library.lesson(ref)
+
+    def post(self, shared, prep_res, lesson):
+        ref, profile, console = shared["lesson_ref"], shared["profile"], shared["console"]
+        shared["lesson"] = lesson
+        progress = profile.progress(ref)
+        console.rule(lesson.title)
+        console.line(f"Engine: {shared['teacher'].describe()}", style="dim")
+        if progress.status == "complete":
+            console.line("You finished this lesson before; here it is again from the start.")
+            progress.status, progress.explained, progress.concept, progress.question = "in_progress", False, None, None
+        shared["position"] = position_from_progress(lesson, progress)
+        profile.current_lesson = ref
+        _save(shared)
+        if progress.explained:
+            concept, _ = current(lesson, shared["position"])
+            console.line(f"Welcome back. Resuming at '{concept.title}', question {shared['position']['question'] + 1}.")
+            shared["transcript"].append({"event": "resume", "concept": concept.id})
+            return "resume"
+        return "explain"
+
+
+class Explain(Node):
+    def prep(self, shared):
+        concept, _ = current(shared["lesson"], shared["position"])
+        profile = shared["profile"]
+        return {
+            "teacher": shared["teacher"],
+            "concept": concept,
+            "style": profile.thinking_style,
+            "failed": profile.failed_analogies(shared["lesson_ref"], concept.id),
+            "vocabulary": shared["vocabulary"],
+            "profile_summary": profile.summary(),
+        }
+
+    def _lesson_text(self, teacher, p):
+        # The first explanation uses the best-fitting analogy that has not failed this learner.
+        analogy = next_analogy(p["concept"], p["style"], p["failed"], shown=()) or ranked(p["concept"], p["style"])[0]
+        title = _analogy_title(analogy, p["vocabulary"])
+        return {"analogy": analogy, "chunks": teacher.explanation(p["concept"], analogy, title, p["profile_summary"]), "notice": None}
+
+    def exec(self, p):
+        return self._lesson_text(p["teacher"], p)
+
+    def exec_fallback(self, p, exc):
+        return {**self._lesson_text(OFFLINE, p), "notice": _fallback_notice(exc)}
+
+    def post(self, shared, p, res):
+        console, lesson, position = shared["console"], shared["lesson"], shared["position"]
+        if res["notice"]:
+            console.notice(res["notice"])
+        title = f"Concept {position['concept'] + 1}/{len(lesson.concepts)}: {p['concept'].title}"
+        console.stream_panel(title, res["chunks"])
+        shared["profile"].record_analogy(shared["lesson_ref"], p["concept"].id, res["analogy"].id)
+        shared["transcript"].append({"event": "explain", "concept": p["concept"].id, "analogy": res["analogy"].id})
+        shared["turn"] = new_turn()
+        record_position(shared["profile"], shared["lesson_ref"], lesson, position, explained=True)
+        _save(shared)
+        return "ask"
+
+
+class AskQuestion(Node):
+    def prep(self, shared):
+        console, turn = shared["console"], shared["turn"]
+        _, question = current(shared["lesson"], shared["position"])
+        show = turn["probe"] is None and not turn["question_shown"]
+        if show:
+            console.panel("Question", question.prompt, style="magenta")
+        try:
+            reply = ""
+            while not reply.strip():
+                reply = console.ask("> ")
+        except EOFError:
+            reply = None
+        return {"question": question, "reply": reply, "shown": show}
+
+    def exec(self, p):
+        return parse_reply(p["reply"])
+
+    def post(self, shared, p, parsed):
+        action, answer = parsed
+        turn = shared["turn"]
+        if p["shown"]:
+            turn["question_shown"] = True
+            shared["transcript"].append({"event": "question", "question": p["question"].id})
+        if p["reply"] is None:
+            shared["outcome"] = "eof"
+        elif action == "quit":
+            shared["outcome"] = "quit"
+        if action == "answer":
+            # A reply to a probe adds to the earlier answer: ideas already stated still count.
+            turn["answer"] = f"{turn['answer']}\n{answer}" if turn["probe"] is not None else answer
+            shared["transcript"].append({"event": "answer", "question": p["question"].id, "text": answer})
+        elif p["reply"] is not None:
+            shared["transcript"].append({"event": "command", "command": action, "text": p["reply"].strip()})
+            turn["unknown_command"] = p["reply"].strip() if action == "help" and p["reply"].strip() != "/help" else None
+        return action
+
+
+class GradeAnswer(Node):
+    def prep(self, shared):
+        concept, question = current(shared["lesson"], shared["position"])
+        return {
+            "teacher": shared["teacher"],
+            "concept": concept,
+            "question": question,
+            "answer": shared["turn"]["answer"],
+            "synonyms": shared["lesson"].synonyms,
+            "profile_summary": shared["profile"].summary(),
+        }
+
+    def exec(self, p):
+        return p["teacher"].grade(p["question"], p["answer"], p["synonyms"], p["profile_summary"]), None
+
+    def exec_fallback(self, p, exc):
+        if p["teacher"].name == OFFLINE.name:
+            raise exc
+        return grade(p["question"], p["answer"], p["synonyms"]), _fallback_notice(exc)
+
+    def post(self, shared, p, res):
+        result, notice = res
+        console, turn, ref = shared["console"], shared["turn"], shared["lesson_ref"]
+        if notice:
+            console.notice(notice)
+        turn["attempts"] += 1
+        turn["last_grade"] = result
+        shared["profile"].record_outcome(ref, p["concept"].id, result.verdict)
+        shared["transcript"].append(
+            {
+                "event": "grade",
+                "concept": p["concept"].id,
+                "question": p["question"].id,
+                "attempt": turn["attempts"],
+                "verdict": result.verdict,
+                "met": list(result.met),
+                "missed": list(result.missed),
+                "misconceptions": list(result.misconceptions),
+                "engine": result.engine,
+            }
+        )
+        ideas = {idea.id: idea for idea in p["question"].key_ideas}
+        if result.verdict == "correct":
+            console.line("Correct.", style="bold green")
+            console.say(f"You explained: {'; '.join(ideas[i].description for i in result.met)}.")
+        elif result.verdict == "partial":
+            console.line("Partly there: part of the idea is in your answer, part is missing.", style="bold yellow")
+        else:
+            console.line("Not yet.", style="bold red")
+        if result.feedback:
+            console.say(result.feedback)
+        action = result.verdict
+        # Two follow-ups that still leave a gap: a new picture helps more than a third probe.
+        if action == "partial" and turn["probes"] >= 2:
+            action = "incorrect"
+        if action != "partial":
+            turn["probe"] = None
+        _save(shared)
+        return action
+
+
+class Probe(Node):
+    def prep(self, shared):
+        _, question = current(shared["lesson"], shared["position"])
+        return {
+            "teacher": shared["teacher"],
+            "question": question,
+            "grade": shared["turn"]["last_grade"],
+            "answer": shared["turn"]["answer"],
+            "synonyms": shared["lesson"].synonyms,
+        }
+
+    def exec(self, p):
+        return p["teacher"].probe(p["question"], p["grade"], p["answer"], p["synonyms"]), None
+
+    def exec_fallback(self, p, exc):
+        return authored_probe(p["question"], p["grade"]), _fallback_notice(exc)
+
+    def post(self, shared, p, res):
+        text, notice = res
+        if notice:
+            shared["console"].notice(notice)
+        shared["console"].panel("Follow-up", text, style="yellow")
+        turn = shared["turn"]
+        turn["probe"], turn["probes"] = text, turn["probes"] + 1
+        shared["transcript"].append({"event": "probe", "question": p["question"].id, "idea": (p["grade"].missed or [None])[0]})
+        return "ask"
+
+
+class ReExplain(Node):
+    """After a wrong answer: an analogy this learner has not seen fail, and a
+    pointer at what was missed, never the answer."""
+
+    with_pointer = True
+    heading = "Let's look at it another way"
+
+    def prep(self, shared):
+        concept, question = current(shared["lesson"], shared["position"])
+        profile, ref = shared["profile"], shared["lesson_ref"]
+        return {
+            "teacher": shared["teacher"],
+            "concept": concept,
+            "question": question,
+            "grade": shared["turn"]["last_grade"],
+            "style": profile.thinking_style,
+            "failed": profile.failed_analogies(ref, concept.id),
+            "shown": profile.shown_analogies(ref, concept.id),
+            "profile_summary": profile.summary(),
+        }
+
+    def _pointer(self, p):
+        result = p["grade"]
+        if not self.with_pointer or result is None:
+            return None
+        remedies = {m.id: m.remedy for m in p["question"].misconceptions}
+        if result.misconceptions:
+            return remedies[result.misconceptions[0]]
+        return authored_probe(p["question"], result)
+
+    def exec(self, p):
+        analogy = next_analogy(p["concept"], p["style"], p["failed"], p["shown"])
+        if analogy is None:
+            avoid = [a.text for a in p["concept"].analogies if a.id in p["failed"]]
+            analogy = p["teacher"].new_analogy(p["concept"], p["profile_summary"], avoid)
+        return {"analogy": analogy, "pointer": self._pointer(p), "notice": None}
+
+    def exec_fallback(self, p, exc):
+        return {"analogy": None, "pointer": self._pointer(p), "notice": _fallback_notice(exc)}
+
+    def post(self, shared, p, res):
+        console, ref = shared["console"], shared["lesson_ref"]
+        if res["notice"]:
+            console.notice(res["notice"])
+        analogy = res["analogy"]
+        if analogy is not None:
+            body = analogy.text.strip()
+            title = f"{self.heading}: {_analogy_title(analogy, shared['vocabulary'])}"
+            shared["profile"].record_analogy(ref, p["concept"].id, analogy.id)
+        else:
+            body = "I have no other picture for this one, so here is the core idea again.\n\n" + p["concept"].explanation.strip()
+            title = self.heading
+        if res["pointer"]:
+            body += "\n\n**Think about this:** " + res["pointer"]
+        console.panel(title, body, style="cyan")
+        shared["transcript"].append(
+            {"event": "reexplain" if self.with_pointer else "analogy", "concept": p["concept"].id, "analogy": analogy.id if analogy else None}
+        )
+        turn = shared["turn"]
+        turn["question_shown"], turn["probe"], turn["answer"] = False, None, ""
+        _save(shared)
+        return "ask"
+
+
+class AnotherAnalogy(ReExplain):
+    """/analogy: the learner asks for a different picture."""
+
+    with_pointer = False
+    heading = "Another way to see it"
+
+
+class Hint(Node):
+    def prep(self, shared):
+        _, question = current(shared["lesson"], shared["position"])
+        return question, shared["turn"]["hints_used"]
+
+    def exec(self, p):
+        question, used = p
+        if used < len(question.hints):
+            return f"Hint {used + 1}/{len(question.hints)}: {question.hints[used]}"
+        return None
+
+    def post(self, shared, p, text):
+        turn = shared["turn"]
+        if text is None:
+            shared["console"].notice("No more hints for this question. Try /analogy for another picture, or /skip.")
+        else:
+            turn["hints_used"] += 1
+            shared["console"].panel("Hint", text, style="yellow")
+            shared["transcript"].append({"event": "hint", "question": p[0].id, "number": turn["hints_used"]})
+        return "ask"
+
+
+class Advance(Node):
+    """After a right answer or /skip: the next question, the next concept, or the end."""
+
+    def prep(self, shared):
+        return shared["lesson"], shared["position"]
+
+    def exec(self, p):
+        return next_position(*p)
+
+    def post(self, shared, p, res):
+        action, position = res
+        lesson, ref, profile = shared["lesson"], shared["lesson_ref"], shared["profile"]
+        concept, question = current(lesson, shared["position"])
+        skipped = shared["transcript"][-1].get("command") == "skip"
+        if skipped:
+            profile.progress(ref).skipped.append(f"{concept.id}/{question.id}")
+        shared["transcript"].append({"event": "advance", "from": f"{concept.id}/{question.id}", "to": action, "skipped": skipped})
+        shared["position"], shared["turn"] = position, new_turn()
+        if action == "complete":
+            profile.progress(ref).status = "complete"
+        else:
+            record_position(profile, ref, lesson, position, explained=action == "next_question")
+        _save(shared)
+        return action
+
+
+class ShowProgress(Node):
+    def prep(self, shared):
+        return shared["lesson"], shared["lesson_ref"], shared["profile"], shared["position"], shared["transcript"]
+
+    def exec(self, p):
+        return progress_table(*p)
+
+    def post(self, shared, p, table):
+        shared["console"].print(table)
+        return "ask"
+
+
+class ShowHelp(Node):
+    def prep(self, shared):
+        return shared["turn"].get("unknown_command")
+
+    def exec(self, unknown):
+        intro = f"`{unknown.split()[0]}` is not a command.\n\n" if unknown else ""
+        return intro + help_text()
+
+    def post(self, shared, p, text):
+        shared["console"].panel("Commands", text, style="blue")
+        return "ask"
+
+
+class LessonComplete(Node):
+    def prep(self, shared):
+        return shared["lesson"], shared["transcript"]
+
+    def exec(self, p):
+        return lesson_summary(*p)
+
+    def post(self, shared, p, summary):
+        shared["console"].panel("Lesson complete", summary, style="green")
+        shared["outcome"] = "complete"
+        return "end"
+
+
+class EndSession(Node):
+    def prep(self, shared):
+        return shared["outcome"], shared["lesson_ref"]
+
+    def post(self, shared, p, _):
+        outcome, ref = p
+        _save(shared)
+        shared["transcript"].append({"event": "end", "outcome": outcome})
+        if outcome != "complete":
+            shared["console"].line(f"Progress saved. `tutor learn {ref}` picks up at this question.", style="dim")
+        return None

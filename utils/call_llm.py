@@ -1,0 +1,85 @@
+"""The one LLM seam: chat completions against any OpenAI-compatible endpoint.
+
+`openai` is imported only when an LLMChat is built, so the offline engine never
+pays its start-up cost. Tests replace LLMChat with a fake that has the same two
+methods, `complete` and `stream`.
+"""
+
+import os
+from dataclasses import dataclass
+
+from utils.errors import LLMUnavailable
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+def llm_configured(env=None):
+    env = os.environ if env is None else env
+    return bool(env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"))
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    model: str
+    base_url: str | None
+    timeout: float
+    # Kept out of repr so the key cannot reach a log or a traceback by accident.
+    api_key: str | None = None
+
+    def __repr__(self):
+        return f"LLMConfig(model={self.model!r}, base_url={self.base_url!r}, timeout={self.timeout})"
+
+    @classmethod
+    def from_env(cls, env=None):
+        env = os.environ if env is None else env
+        try:
+            timeout = float(env.get("TUTOR_LLM_TIMEOUT", "60"))
+        except ValueError:
+            raise LLMUnavailable(f"TUTOR_LLM_TIMEOUT must be a number of seconds, not {env['TUTOR_LLM_TIMEOUT']!r}") from None
+        return cls(
+            model=env.get("TUTOR_MODEL") or DEFAULT_MODEL,
+            base_url=env.get("OPENAI_BASE_URL") or None,
+            timeout=timeout,
+            api_key=env.get("OPENAI_API_KEY") or None,
+        )
+
+    def describe(self):
+        return f"{self.model} at {self.base_url or 'api.openai.com'}"
+
+
+class LLMChat:
+    """A chat-completions client. Errors are the openai package's own; the
+    nodes retry and then fall back to the offline engine."""
+
+    def __init__(self, config):
+        try:
+            import openai
+        except ImportError:
+            raise LLMUnavailable("the LLM engine needs the 'openai' package: pip install openai") from None
+        self.config = config
+        # Local servers (Ollama, llama.cpp, vLLM) accept any key; the client insists on one.
+        self._client = openai.OpenAI(
+            api_key=config.api_key or "not-needed",
+            base_url=config.base_url,
+            timeout=config.timeout,
+            max_retries=2,
+        )
+
+    def complete(self, messages, json_object=False):
+        kwargs = {"response_format": {"type": "json_object"}} if json_object else {}
+        response = self._client.chat.completions.create(model=self.config.model, messages=messages, **kwargs)
+        if not response.choices:
+            raise ValueError("the LLM answered with no choices")
+        return response.choices[0].message.content or ""
+
+    def stream(self, messages):
+        """Yields text as it arrives. The request is sent before the first
+        chunk is asked for, so a refused connection fails here, not later."""
+        response = self._client.chat.completions.create(model=self.config.model, messages=messages, stream=True)
+
+        def chunks():
+            for event in response:
+                if event.choices and event.choices[0].delta and event.choices[0].delta.content:
+                    yield event.choices[0].delta.content
+
+        return chunks()

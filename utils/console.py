@@ -1,0 +1,114 @@
+"""The one I/O seam: everything the learner sees or types passes through here.
+
+Output is rendered with rich (NO_COLOR is honoured by rich itself). Input comes
+from an injectable function; by default prompt_toolkit on a terminal (line
+editing, history, Alt+Enter for a new line) and plain line reading otherwise.
+"""
+
+import sys
+
+from rich.console import Console
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.text import Text
+
+
+def _terminal_reader(history_path):
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.key_binding import KeyBindings
+
+    bindings = KeyBindings()
+
+    @bindings.add("escape", "enter")
+    def _newline(event):
+        event.current_buffer.insert_text("\n")
+
+    @bindings.add("enter")
+    def _submit(event):
+        event.current_buffer.validate_and_handle()
+
+    try:
+        history_path.parent.mkdir(parents=True, exist_ok=True)
+        history = FileHistory(str(history_path))
+    except (AttributeError, OSError):
+        history = InMemoryHistory()
+    session = PromptSession(history=history, multiline=True, key_bindings=bindings)
+
+    def read(prompt):
+        return session.prompt(prompt)
+
+    return read
+
+
+def _line_reader(stream):
+    def read(prompt):
+        line = stream.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    return read
+
+
+class TutorConsole:
+    """Renders tutor output and reads learner replies.
+
+    `input_fn(prompt) -> str` raises EOFError when input ends. When it is not
+    given, replies come from the terminal, or from stdin line by line.
+    `echo_input` writes each reply into the output, so a scripted session's
+    transcript shows what the learner typed.
+    """
+
+    def __init__(self, input_fn=None, file=None, width=None, echo_input=False, history_path=None):
+        self.out = Console(file=file, width=width, highlight=False, soft_wrap=False)
+        if input_fn is None:
+            interactive = sys.stdin.isatty() and self.out.is_terminal
+            if interactive:
+                input_fn = _terminal_reader(history_path)
+            else:
+                input_fn = _line_reader(sys.stdin)
+                # Piped answers are not on screen: echo them so the output reads as a transcript.
+                echo_input = True
+        self._input_fn = input_fn
+        self.echo_input = echo_input
+
+    def panel(self, title, markdown, style="cyan"):
+        self.out.print(Panel(Markdown(markdown), title=title, title_align="left", border_style=style))
+
+    def stream_panel(self, title, chunks, style="cyan"):
+        """Show text as it arrives; returns the whole text."""
+        text = ""
+        if not self.out.is_terminal:
+            for chunk in chunks:
+                text += chunk
+            self.panel(title, text, style)
+            return text
+        with Live(Panel("", title=title, title_align="left", border_style=style), console=self.out, refresh_per_second=12) as live:
+            for chunk in chunks:
+                text += chunk
+                live.update(Panel(Markdown(text), title=title, title_align="left", border_style=style))
+        return text
+
+    def say(self, markdown):
+        self.out.print(Markdown(markdown))
+
+    def line(self, text, style=None):
+        self.out.print(Text(text, style=style or ""))
+
+    def notice(self, text):
+        self.out.print(Text(text, style="yellow"))
+
+    def rule(self, title=""):
+        self.out.rule(title)
+
+    def print(self, renderable):
+        self.out.print(renderable)
+
+    def ask(self, prompt="> "):
+        """One reply from the learner; EOFError when input has ended."""
+        reply = self._input_fn(prompt)
+        if self.echo_input:
+            self.out.print(Text(prompt + reply, style="bold"))
+        return reply

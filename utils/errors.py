@@ -1,0 +1,44 @@
+"""The errors the tutor reports to the user, each with its exit status.
+
+Everything the user can get wrong (a lesson file, a profile, a command line, a
+replay script) raises a TutorError subclass; main.py turns it into one line on
+stderr and the status below. Anything else is a bug and shows a traceback only
+with --debug.
+"""
+
+
+class TutorError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+    exit_status = 1
+
+
+class SourceError(TutorError):
+    """A problem at a place in a file: printed as `path:line:col: message`."""
+
+    def __init__(self, path, message, line=None, column=None):
+        self.path = str(path)
+        self.message = message
+        self.line = line
+        self.column = column
+        super().__init__(self.location() + message)
+
+    def location(self):
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where + ": "
+
+
+class UsageError(TutorError):
+    """A wrong command line: unknown command, unknown lesson id, bad option."""
+
+
+class LLMUnavailable(TutorError):
+    """The LLM engine was asked for but cannot be used (no openai, bad URL)."""
+
+
+class ReplayMismatch(TutorError):
+    """`tutor replay --check` found the session differs from its expectations."""

@@ -1,0 +1,165 @@
+"""The offline rubric grader.
+
+An answer is compared with each key idea's and misconception's phrasings after
+normalisation (case, contractions, punctuation, simple stemming, the rubric's
+synonyms). A phrasing matches when all its content words occur in one sentence
+of the answer with the same negation, so "B is not zero" never matches
+"B is zero". The verdict follows from what matched; see docs/lesson-format.md.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+NEGATORS = {"not", "no", "never", "without", "none", "nothing", "neither", "nor", "cannot"}
+# A negation reaches to the end of its clause; these words start a new clause.
+CLAUSE_BREAKS = {"but", "and", "or", "because", "so", "while", "whereas", "although", "though", "since", "yet"}
+STOPWORDS = {
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "am", "of", "to", "in", "on",
+    "at", "by", "for", "with", "as", "it", "its", "this", "that", "these", "those", "there", "then",
+    "than", "do", "does", "did", "has", "have", "had", "will", "would", "can", "could", "should",
+    "shall", "may", "might", "must", "i", "you", "we", "they", "he", "she", "them", "their", "our",
+    "your", "my", "me", "us", "which", "what", "who", "whom", "just", "also", "very", "really",
+    "into", "onto", "from", "up", "down", "out", "about", "over", "under", "some", "any", "all",
+    "each", "both", "only", "own", "same", "such", "too", "here", "where", "when", "how", "why",
+    "if", "because", "so", "and", "or", "but", "while", "whereas", "although", "though", "since",
+    "yet", "get", "gets", "got", "stay", "stays", "remain", "remains", "one", "way", "thing",
+}
+CONTRACTIONS = [
+    (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'(s|re|ve|ll|d|m)\b"), ""),
+]
+SENTENCE_SPLIT = re.compile(r"[.!?\n]+")
+CLAUSE_PUNCT = re.compile(r"[,;:()]")
+WORD = re.compile(r"[a-z0-9]+(?:[./][0-9]+)?|[=+*/^<>≈α-ωΔ-Ω]")
+
+
+def stem(word):
+    """A deliberately small suffix stripper: enough to fold plurals, tenses and
+    British/American spellings onto one form ("merges", "merged", "merging",
+    "merge" -> "merg"; "initialised" -> "initializ")."""
+    if len(word) <= 3 or not word.isalpha() or word in STOPWORDS or word in NEGATORS:
+        return word
+    word = re.sub(r"is(e|ed|es|ing|ation|ations)$", r"iz\1", word) if len(word) > 5 else word
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("edly", ""), ("ed", ""), ("ly", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                break
+            if suffix == "es" and not re.search(r"(ch|sh|x|z|ss)es$", word):
+                continue
+            word = word[: len(word) - len(suffix)] + keep
+            if suffix in ("ing", "ed") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+def _words(text):
+    text = text.lower()
+    for pattern, replacement in CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class Normaliser:
+    """Turns text into sentences of (word, negated) pairs, applying synonyms."""
+
+    def __init__(self, synonyms=None):
+        # Variants are matched as stemmed word sequences, longest first, so a
+        # multi-word variant wins over a single word inside it.
+        self._variants = []
+        for canonical, variants in (synonyms or {}).items():
+            target = [stem(w) for w in WORD.findall(_words(canonical))]
+            for variant in [canonical, *variants]:
+                words = tuple(stem(w) for w in WORD.findall(_words(variant)))
+                if words:
+                    self._variants.append((words, target))
+        self._variants.sort(key=lambda item: -len(item[0]))
+
+    def _apply_synonyms(self, words):
+        out, i = [], 0
+        while i < len(words):
+            for variant, target in self._variants:
+                if tuple(words[i : i + len(variant)]) == variant:
+                    out.extend(target)
+                    i += len(variant)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def sentences(self, text):
+        """Each sentence as a list of (stemmed word, negated) for content words."""
+        result = []
+        for sentence in SENTENCE_SPLIT.split(_words(text)):
+            marked = []
+            for clause in CLAUSE_PUNCT.split(sentence):
+                negated = False
+                words = self._apply_synonyms([stem(w) for w in WORD.findall(clause)])
+                for word in words:
+                    if word in NEGATORS:
+                        negated = True
+                    elif word in CLAUSE_BREAKS:
+                        negated = False
+                    elif word not in STOPWORDS:
+                        marked.append((word, negated))
+            if marked:
+                result.append(marked)
+        return result
+
+    def pattern(self, phrasing):
+        """A phrasing as a set of (word, negated) that must all occur together."""
+        return frozenset(pair for sentence in self.sentences(phrasing) for pair in sentence)
+
+
+def matches(pattern, sentences):
+    return bool(pattern) and any(pattern <= set(sentence) for sentence in sentences)
+
+
+@dataclass(frozen=True)
+class Grade:
+    verdict: str  # correct | partial | incorrect
+    met: tuple = ()  # ids of key ideas the answer states
+    missed: tuple = ()  # ids of key ideas it does not
+    misconceptions: tuple = ()  # ids of misconceptions it states
+    engine: str = "offline"
+    feedback: str = field(default="", compare=False)
+
+
+def verdict_for(met, missed, misconceptions):
+    """The one rule that turns what an answer contains into a verdict."""
+    if misconceptions:
+        return "incorrect"
+    if not missed:
+        return "correct"
+    return "partial" if met else "incorrect"
+
+
+def grade(question, answer, synonyms=None):
+    """Grade `answer` against `question`'s rubric. `synonyms` are the lesson's;
+    the question's own synonyms are added to them."""
+    normaliser = Normaliser({**(synonyms or {}), **question.synonyms})
+    sentences = normaliser.sentences(answer)
+    met, missed = [], []
+    for idea in question.key_ideas:
+        hit = any(matches(normaliser.pattern(p), sentences) for p in idea.phrasings)
+        (met if hit else missed).append(idea.id)
+    held = [m.id for m in question.misconceptions if any(matches(normaliser.pattern(p), sentences) for p in m.phrasings)]
+    return Grade(verdict_for(met, missed, held), tuple(met), tuple(missed), tuple(held))
+
+
+def reveals(question, text, synonyms=None, known=()):
+    """True when `text` states a key idea the learner has not yet stated
+    (those in `known` are fair to repeat), or quotes the reference answer:
+    such a message would hand over the answer."""
+    found = grade(question, text, synonyms)
+    if set(found.met) - set(known):
+        return True
+    normaliser = Normaliser()
+    reference = " ".join(w for s in normaliser.sentences(question.reference_answer) for w, _ in s)
+    said = " ".join(w for s in normaliser.sentences(text) for w, _ in s)
+    return bool(reference) and reference in said

@@ -1,0 +1,202 @@
+"""The course library: the lesson format (v1) as pydantic models, and loading.
+
+The models are the single definition of the format: loading, validation and
+error messages all come from them. docs/lesson-format.md describes each field.
+"""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from utils.errors import SourceError, UsageError
+from utils.yaml_source import load_yaml
+
+Id = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="lower-case letters, digits and dashes")
+Style = Literal["mechanical", "visual", "everyday", "mathematical"]
+STYLES = ("mechanical", "visual", "everyday", "mathematical")
+Label = Literal["correct", "partial", "incorrect"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VocabularyTerm(Strict):
+    id: str = Id
+    name: str = Field(description="how the tutor names it, e.g. 'The Sculpture'")
+    meaning: str = Field(description="what it stands for")
+    introduced_in: str | None = Field(None, description="COURSE/LESSON that introduces it")
+
+
+class Vocabulary(Strict):
+    format: Literal[1]
+    terms: list[VocabularyTerm] = Field(min_length=1)
+
+    def by_id(self):
+        return {term.id: term for term in self.terms}
+
+
+class KeyIdea(Strict):
+    id: str = Id
+    description: str = Field(description="the idea, for authors and the LLM grader; never shown to the learner")
+    phrasings: list[str] = Field(min_length=1, description="ways a learner may state it")
+    probe: str | None = Field(None, description="a Socratic follow-up that leads to the idea without stating it")
+
+
+class Misconception(Strict):
+    id: str = Id
+    description: str
+    phrasings: list[str] = Field(min_length=1)
+    remedy: str = Field(description="what to tell a learner who holds it, without giving the answer")
+
+
+class SampleAnswer(Strict):
+    text: str
+    label: Label
+
+
+class Question(Strict):
+    id: str = Id
+    prompt: str
+    reference_answer: str
+    key_ideas: list[KeyIdea] = Field(min_length=1)
+    misconceptions: list[Misconception] = []
+    hints: list[str] = Field([], description="a ladder, gentlest first; none states the answer")
+    synonyms: dict[str, list[str]] = Field({}, description="canonical word -> variants, for this question")
+    samples: list[SampleAnswer] = Field([], description="labelled answers the grader must classify right")
+
+
+class Analogy(Strict):
+    id: str = Id
+    term: str | None = Field(None, description="id of a term in the shared vocabulary")
+    styles: list[Style] = Field(min_length=1)
+    text: str
+
+
+class Concept(Strict):
+    id: str = Id
+    title: str
+    explanation: str
+    analogies: list[Analogy] = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        _require_unique("analogy", [a.id for a in self.analogies])
+        _require_unique("question", [q.id for q in self.questions])
+        return self
+
+
+class Lesson(Strict):
+    format: Literal[1]
+    id: str = Id
+    title: str
+    summary: str
+    prerequisites: list[str] = Field([], description="COURSE/LESSON ids to do first")
+    synonyms: dict[str, list[str]] = Field({}, description="canonical word -> variants, for every question")
+    concepts: list[Concept] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        _require_unique("concept", [c.id for c in self.concepts])
+        return self
+
+
+class Course(Strict):
+    format: Literal[1]
+    id: str = Id
+    number: int | None = Field(None, description="place in the curriculum; courses are listed in this order")
+    title: str
+    summary: str
+    prerequisites: list[str] = Field([], description="course ids to do first")
+    lessons: list[str] = Field(min_length=1, description="lesson ids in teaching order; LESSON.yaml beside this file")
+
+
+def _require_unique(kind, ids):
+    seen = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"duplicate {kind} id '{item}'")
+        seen.add(item)
+
+
+def _describe(error):
+    loc = ".".join(str(part) for part in error["loc"])
+    message = error["msg"]
+    if error["type"] == "missing":
+        return f"missing field '{error['loc'][-1]}'"
+    if error["type"] == "extra_forbidden":
+        return f"unknown field '{error['loc'][-1]}'"
+    return f"{loc}: {message}" if loc else message
+
+
+def parse_model(model, path):
+    """Load `path` as `model`; the first problem becomes a SourceError at its line."""
+    document = load_yaml(path)
+    if not isinstance(document.data, dict):
+        raise document.error((), f"expected a mapping of fields, found {type(document.data).__name__}")
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        # A model-level check (duplicate ids) reports on its container.
+        raise document.error(first["loc"], _describe(first)) from None
+
+
+def default_library():
+    """$TUTOR_LESSONS, or the lessons/ directory shipped beside this package."""
+    if os.environ.get("TUTOR_LESSONS"):
+        return Path(os.environ["TUTOR_LESSONS"]).expanduser()
+    return Path(__file__).resolve().parent.parent / "lessons"
+
+
+class Library:
+    """The courses under a lessons directory, read lazily: listing courses reads
+    only course.yaml files; a lesson is parsed when asked for."""
+
+    def __init__(self, root=None):
+        self.root = Path(root) if root else default_library()
+        self._courses = None
+
+    def vocabulary(self):
+        path = self.root / "vocabulary.yaml"
+        if not path.exists():
+            return {}
+        return parse_model(Vocabulary, path).by_id()
+
+    def courses(self):
+        if self._courses is None:
+            courses = {}
+            for path in sorted(self.root.glob("*/course.yaml")):
+                course = parse_model(Course, path)
+                if course.id != path.parent.name:
+                    raise SourceError(path, f"course id '{course.id}' differs from its folder '{path.parent.name}'", 1, 1)
+                courses[course.id] = course
+            ordered = sorted(courses.values(), key=lambda c: (c.number is None, c.number or 0, c.id))
+            self._courses = {course.id: course for course in ordered}
+        return self._courses
+
+    def lesson_refs(self):
+        return [f"{course.id}/{lesson}" for course in self.courses().values() for lesson in course.lessons]
+
+    def resolve(self, ref):
+        """Turn what the learner typed (COURSE/LESSON, or COURSE for its first
+        lesson) into a known lesson ref."""
+        refs = self.lesson_refs()
+        if ref in refs:
+            return ref
+        courses = self.courses()
+        if ref in courses:
+            return f"{ref}/{courses[ref].lessons[0]}"
+        known = ", ".join(refs) or "none"
+        raise UsageError(f"unknown lesson '{ref}' (known: {known}); see `tutor courses`")
+
+    def lesson(self, ref):
+        course_id, lesson_id = self.resolve(ref).split("/")
+        path = self.root / course_id / f"{lesson_id}.yaml"
+        lesson = parse_model(Lesson, path)
+        if lesson.id != lesson_id:
+            raise SourceError(path, f"lesson id '{lesson.id}' differs from its file name '{lesson_id}'", 1, 1)
+        return lesson

@@ -1,0 +1,34 @@
+"""What the learner typed: an answer, or one of the in-session commands."""
+
+COMMANDS = {
+    "/hint": ("hint", "a hint for this question (each asks for the next, gentler ones first)"),
+    "/analogy": ("analogy", "another analogy for this concept"),
+    "/skip": ("skip", "move on without answering (recorded as skipped)"),
+    "/progress": ("progress", "where you are in this lesson"),
+    "/help": ("help", "this list"),
+    "/quit": ("quit", "save and leave; `tutor learn` resumes at this question"),
+}
+ALIASES = {"/h": "/hint", "/a": "/analogy", "/exit": "/quit", "/q": "/quit", "/?": "/help"}
+
+
+def parse_reply(text):
+    """(action, answer): action is 'answer' or a command's action; an unknown
+    command shows the help."""
+    if text is None:
+        return "quit", None
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        word = stripped.split()[0].lower()
+        word = ALIASES.get(word, word)
+        if word in COMMANDS:
+            return COMMANDS[word][0], None
+        return "help", None
+    return "answer", stripped
+
+
+def help_text():
+    rows = "\n".join(f"- `{name}`: {description}" for name, (_, description) in COMMANDS.items())
+    return (
+        "Type your answer in your own words and press Enter "
+        "(Alt+Enter, or Esc then Enter, starts a new line on a terminal).\n\n" + rows
+    )

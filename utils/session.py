@@ -1,0 +1,99 @@
+"""Session bookkeeping: the shared store, the position in a lesson, summaries.
+
+Pure functions over the lesson and the profile, so the nodes stay thin and
+each piece is testable alone.
+"""
+
+from rich.table import Table
+
+
+def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabulary):
+    """The shared store every node reads and writes (schema in docs/design.md)."""
+    return {
+        "console": console,
+        "teacher": teacher,
+        "library": library,
+        "profiles": profiles,
+        "profile": profile,
+        "vocabulary": vocabulary,
+        "lesson_ref": lesson_ref,
+        "lesson": None,
+        "position": {"concept": 0, "question": 0},
+        "turn": new_turn(),
+        "transcript": [],
+        "outcome": None,
+    }
+
+
+def new_turn():
+    """State of the question being worked on; reset when the question changes."""
+    return {"question_shown": False, "answer": "", "probe": None, "probes": 0, "hints_used": 0, "attempts": 0, "last_grade": None}
+
+
+def current(lesson, position):
+    concept = lesson.concepts[position["concept"]]
+    return concept, concept.questions[position["question"]]
+
+
+def position_from_progress(lesson, progress):
+    """Indexes for the concept and question ids saved in the profile; the start
+    of the lesson if the ids no longer exist (the lesson was edited)."""
+    for ci, concept in enumerate(lesson.concepts):
+        if concept.id == progress.concept:
+            for qi, question in enumerate(concept.questions):
+                if question.id == progress.question:
+                    return {"concept": ci, "question": qi}
+            return {"concept": ci, "question": 0}
+    return {"concept": 0, "question": 0}
+
+
+def next_position(lesson, position):
+    """('next_question' | 'next_concept' | 'complete', new position)."""
+    concept = lesson.concepts[position["concept"]]
+    if position["question"] + 1 < len(concept.questions):
+        return "next_question", {"concept": position["concept"], "question": position["question"] + 1}
+    if position["concept"] + 1 < len(lesson.concepts):
+        return "next_concept", {"concept": position["concept"] + 1, "question": 0}
+    return "complete", dict(position)
+
+
+def record_position(profile, lesson_ref, lesson, position, explained):
+    progress = profile.progress(lesson_ref)
+    concept, question = current(lesson, position)
+    progress.concept, progress.question, progress.explained = concept.id, question.id, explained
+
+
+def progress_table(lesson, lesson_ref, profile, position, transcript):
+    """A table of the lesson's concepts: done, current or to come, with the
+    attempts so far and the analogies that worked."""
+    table = Table(title=lesson.title, title_justify="left")
+    for column in ("concept", "status", "answers", "analogies that worked"):
+        table.add_column(column)
+    for index, concept in enumerate(lesson.concepts):
+        if index < position["concept"] or profile.progress(lesson_ref).status == "complete":
+            status = "done"
+        elif index == position["concept"]:
+            status = f"question {position['question'] + 1}/{len(concept.questions)}"
+        else:
+            status = "to come"
+        answers = sum(1 for e in transcript if e["event"] == "grade" and e["concept"] == concept.id)
+        worked = [r.analogy for r in profile.analogies if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")]
+        table.add_row(concept.title, status, str(answers), ", ".join(worked) or "-")
+    return table
+
+
+def lesson_summary(lesson, transcript):
+    """Markdown recap at the end of a lesson."""
+    grades = [e for e in transcript if e["event"] == "grade"]
+    first_try = {e["question"] for e in grades if e["attempt"] == 1 and e["verdict"] == "correct"}
+    questions = [q for c in lesson.concepts for q in c.questions]
+    skipped = sum(1 for e in transcript if e["event"] == "advance" and e.get("skipped"))
+    hints = sum(1 for e in transcript if e["event"] == "hint")
+    lines = [f"You finished **{lesson.title}**.", ""]
+    lines += [f"- {c.title}" for c in lesson.concepts]
+    lines += [
+        "",
+        f"Questions right at the first try this session: {len(first_try)} of {len(questions)}; "
+        f"hints used: {hints}; skipped: {skipped}.",
+    ]
+    return "\n".join(lines)

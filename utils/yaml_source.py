@@ -1,0 +1,111 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Lesson authors need errors at the exact line, so a file is parsed once with
+PyYAML's SafeLoader into its node tree (which carries line/column marks) and the
+plain data is constructed from that same tree. No tag beyond safe YAML is ever
+constructed.
+"""
+
+from pathlib import Path
+
+import yaml
+
+from utils.errors import SourceError
+
+# Deeper nesting than this is never a lesson; refusing it keeps a hostile file
+# from exhausting the stack while constructing.
+MAX_DEPTH = 64
+
+
+class YamlDocument:
+    """A parsed YAML file: its data and the node tree that locates each value."""
+
+    def __init__(self, path, data, root):
+        self.path = Path(path)
+        self.data = data
+        self.root = root
+
+    def position(self, loc):
+        """(line, column), 1-based, of the value at `loc`, a tuple of keys and
+        indexes; for a key that is missing, the position of its parent."""
+        node = self.root
+        if node is None:
+            return 1, 1
+        best = node.start_mark
+        for part in loc:
+            child = _child(node, part)
+            if child is None:
+                break
+            key_node, node = child
+            best = (key_node or node).start_mark
+        return best.line + 1, best.column + 1
+
+    def error(self, loc, message):
+        line, column = self.position(loc)
+        return SourceError(self.path, message, line, column)
+
+
+def _child(node, part):
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == str(part):
+                return key_node, value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        if 0 <= part < len(node.value):
+            return None, node.value[part]
+    return None
+
+
+def _depth(node, limit):
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return depth
+        if isinstance(current, yaml.MappingNode):
+            stack.extend((v, depth + 1) for pair in current.value for v in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((v, depth + 1) for v in current.value)
+    return 0
+
+
+def parse_yaml(text, path):
+    """Parse one YAML document from `text`; errors name `path` and the line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is not None and _depth(root, MAX_DEPTH):
+            mark = root.start_mark
+            raise SourceError(path, f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if mark is None:
+            raise SourceError(path, f"invalid YAML: {problem}") from None
+        raise SourceError(path, f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+    except yaml.YAMLError as exc:
+        raise SourceError(path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise SourceError(path, "invalid YAML: nesting too deep") from None
+    finally:
+        loader.dispose()
+    return YamlDocument(path, data, root)
+
+
+def load_yaml(path):
+    """Read and parse a YAML file; every failure is a one-line SourceError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise SourceError(path, "is a directory, not a YAML file") from None
+    except FileNotFoundError:
+        raise SourceError(path, "no such file") from None
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    return parse_yaml(text, path)
