@@ -134,6 +134,7 @@ class AskQuestion(Node):
             shared["transcript"].append({"event": "answer", "question": p["question"].id, "text": answer})
         elif p["reply"] is not None:
             shared["transcript"].append({"event": "command", "command": action, "text": p["reply"].strip()})
+            turn["skipped"] = action == "skip"
             turn["unknown_command"] = p["reply"].strip() if action == "help" and p["reply"].strip() != "/help" else None
         return action
 
@@ -333,7 +334,7 @@ class Advance(Node):
         action, position = res
         lesson, ref, profile = shared["lesson"], shared["lesson_ref"], shared["profile"]
         concept, question = current(lesson, shared["position"])
-        skipped = shared["transcript"][-1].get("command") == "skip"
+        skipped = shared["turn"]["skipped"]
         if skipped:
             profile.progress(ref).skipped.append(f"{concept.id}/{question.id}")
         shared["transcript"].append({"event": "advance", "from": f"{concept.id}/{question.id}", "to": action, "skipped": skipped})

@@ -44,6 +44,8 @@ def _terminal_reader(history_path):
 
 def _line_reader(stream):
     def read(prompt):
+        if stream is None:  # started with standard input closed
+            raise EOFError
         line = stream.readline()
         if not line:
             raise EOFError
@@ -64,7 +66,7 @@ class TutorConsole:
     def __init__(self, input_fn=None, file=None, width=None, echo_input=False, history_path=None):
         self.out = Console(file=file, width=width, highlight=False, soft_wrap=False)
         if input_fn is None:
-            interactive = sys.stdin.isatty() and self.out.is_terminal
+            interactive = sys.stdin is not None and sys.stdin.isatty() and self.out.is_terminal
             if interactive:
                 input_fn = _terminal_reader(history_path)
             else:

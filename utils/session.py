@@ -27,7 +27,8 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
 
 def new_turn():
     """State of the question being worked on; reset when the question changes."""
-    return {"question_shown": False, "answer": "", "probe": None, "probes": 0, "hints_used": 0, "attempts": 0, "last_grade": None}
+    return {"question_shown": False, "answer": "", "probe": None, "probes": 0, "hints_used": 0, "attempts": 0,
+            "last_grade": None, "skipped": False, "unknown_command": None}
 
 
 def current(lesson, position):

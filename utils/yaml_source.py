@@ -81,6 +81,9 @@ def parse_yaml(text, path):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            # An unclosed bracket is found at the end; say where it was opened.
+            problem += f" ({exc.context} started at line {exc.context_mark.line + 1})"
         if mark is None:
             raise SourceError(path, f"invalid YAML: {problem}") from None
         raise SourceError(path, f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None

@@ -1,0 +1,64 @@
+import io
+from pathlib import Path
+
+import pytest
+
+from utils.console import TutorConsole
+from utils.lessons import Library
+from utils.profiles import Profile, ProfileStore
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "lessons"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """No test reads or writes the real data directory, or sees an LLM config."""
+    monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "home"))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TUTOR_MODEL", "TUTOR_PROFILE", "TUTOR_LESSONS"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def demo_library():
+    return Library(FIXTURES)
+
+
+@pytest.fixture
+def demo_lesson(demo_library):
+    return demo_library.lesson("demo/levers")
+
+
+class ScriptedConsole(TutorConsole):
+    """A console whose learner is a list of replies and whose screen is a string."""
+
+    def __init__(self, replies=()):
+        self.buffer = io.StringIO()
+        replies = list(replies)
+
+        def next_reply(prompt):
+            if not replies:
+                raise EOFError
+            return replies.pop(0)
+
+        super().__init__(input_fn=next_reply, file=self.buffer, width=100, echo_input=True)
+
+    @property
+    def text(self):
+        return self.buffer.getvalue()
+
+
+@pytest.fixture
+def make_console():
+    return ScriptedConsole
+
+
+@pytest.fixture
+def store(isolated_home):
+    return ProfileStore(isolated_home)
+
+
+@pytest.fixture
+def profile():
+    return Profile(name="tester", thinking_style="mechanical")

@@ -1,0 +1,121 @@
+"""The command line: exit statuses and one-line errors, run as a real process."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+
+
+def tutor(*args, stdin="", env=None, home):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
+    full_env.update({"TUTOR_HOME": str(home), "TUTOR_LESSONS": str(FIXTURES), "NO_COLOR": "1"}, **(env or {}))
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_lists_the_commands(isolated_home):
+    result = tutor("--help", home=isolated_home)
+    assert result.returncode == 0
+    for command in ("learn", "courses", "replay"):
+        assert command in result.stdout
+
+
+def test_unknown_command_is_one_line(isolated_home):
+    assert_one_line_error(tutor("learn", "--frobnicate", home=isolated_home), "unrecognized arguments")
+
+
+def test_unknown_lesson_is_one_line(isolated_home):
+    assert_one_line_error(tutor("learn", "demo/nope", home=isolated_home), "unknown lesson 'demo/nope'", "demo/levers")
+
+
+def test_malformed_lesson_names_file_and_line(isolated_home, tmp_path):
+    import shutil
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    (root / "demo" / "levers.yaml").write_text("format: 1\nid: levers\ntitle: [broken\n")
+    result = tutor("learn", "demo/levers", home=isolated_home, env={"TUTOR_LESSONS": str(root)})
+    assert_one_line_error(result, "levers.yaml:", "invalid YAML")
+
+
+def test_debug_shows_the_traceback(isolated_home):
+    result = tutor("learn", "demo/nope", "--debug", home=isolated_home)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_courses_json_is_the_catalogue(isolated_home):
+    result = tutor("courses", "--json", home=isolated_home)
+    assert result.returncode == 0
+    catalogue = json.loads(result.stdout)
+    lesson = catalogue["courses"][0]["lessons"][0]
+    assert lesson["id"] == "demo/levers"
+    assert (lesson["concepts"], lesson["questions"], lesson["analogies"], lesson["samples"]) == (2, 2, 5, 3)
+    assert lesson["status"] == "new"
+
+
+def test_piped_session_runs_and_echoes_answers(isolated_home):
+    result = tutor("learn", "demo/levers", stdin="Torque is force times distance, so less force.\n/quit\n", home=isolated_home)
+    assert result.returncode == 0, result.stderr
+    assert "Engine: offline engine" in result.stdout
+    assert "> Torque is force times distance" in result.stdout
+    assert "Correct." in result.stdout
+    assert "picks up at this question" in result.stdout
+
+
+def test_quit_then_resume_at_the_same_question(isolated_home):
+    first = tutor("learn", "demo/levers", stdin="Torque is force times distance, so less force.\n", home=isolated_home)
+    assert first.returncode == 0
+    second = tutor(stdin="/quit\n", home=isolated_home)  # no lesson named: the current one
+    assert "Welcome back. Resuming at 'Balance', question 1." in second.stdout
+    assert "When does a lever stop tipping?" in second.stdout
+
+
+def test_llm_flag_without_configuration_is_a_clear_error(isolated_home):
+    assert_one_line_error(tutor("learn", "--llm", home=isolated_home), "OPENAI_API_KEY", "OPENAI_BASE_URL")
+
+
+def test_ctrl_c_saves_and_exits_130(isolated_home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
+    env.update(TUTOR_HOME=str(isolated_home), TUTOR_LESSONS=str(FIXTURES))
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "learn", "demo/levers"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    process.stdin.write("Torque is force times distance, so less force.\n")
+    process.stdin.flush()
+    profile = isolated_home / "profiles" / "learner.yaml"
+    deadline = time.time() + 30
+    # wait until the answer has been graded and saved: the position moves to the second concept
+    while time.time() < deadline and not (profile.exists() and "concept: balance" in profile.read_text()):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "concept: balance" in profile.read_text()

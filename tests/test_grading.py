@@ -1,0 +1,88 @@
+import pytest
+
+from utils.grading import Normaliser, grade, matches, reveals, stem, verdict_for
+
+
+@pytest.fixture
+def question(demo_lesson):
+    return demo_lesson.concepts[0].questions[0]
+
+
+def test_negation_blocks_a_match():
+    n = Normaliser({"zero": ["0"]})
+    assert matches(n.pattern("B is zero"), n.sentences("B starts at 0."))
+    assert not matches(n.pattern("B is zero"), n.sentences("B is not zero."))
+    assert not matches(n.pattern("B is zero"), n.sentences("B isn't zero at all"))
+    assert matches(n.pattern("W does not change"), n.sentences("W never changes during training"))
+
+
+def test_negation_ends_at_the_clause():
+    n = Normaliser()
+    sentences = n.sentences("A is not trained, but W is frozen")
+    assert matches(n.pattern("W is frozen"), sentences)
+    assert not matches(n.pattern("A is trained"), sentences)
+
+
+def test_words_must_share_a_sentence():
+    n = Normaliser()
+    assert not matches(n.pattern("force distance"), n.sentences("Force matters. Distance too."))
+    assert matches(n.pattern("force distance"), n.sentences("Distance and force matter."))
+
+
+def test_stemming_folds_tenses_plurals_and_spellings():
+    assert stem("merged") == stem("merging") == stem("merges") == stem("merge")
+    assert stem("initialised") == stem("initialized")
+    assert stem("weights") == stem("weight")
+    assert stem("added") == stem("add")
+
+
+def test_synonyms_map_multiword_variants():
+    n = Normaliser({"frozen": ["kept fixed", "locked"]})
+    assert matches(n.pattern("weights frozen"), n.sentences("the weights are kept fixed"))
+    assert matches(n.pattern("weights frozen"), n.sentences("weights locked"))
+
+
+def test_verdict_rule():
+    assert verdict_for(["a", "b"], [], []) == "correct"
+    assert verdict_for(["a"], ["b"], []) == "partial"
+    assert verdict_for([], ["a", "b"], []) == "incorrect"
+    assert verdict_for(["a", "b"], [], ["m"]) == "incorrect"
+
+
+def test_grade_lists_ideas_met_and_missed(question):
+    result = grade(question, "You need less force.", {"force": ["push"]})
+    assert result.verdict == "partial"
+    assert result.met == ("less-force",)
+    assert result.missed == ("product",)
+
+
+def test_misconception_makes_it_incorrect(question):
+    result = grade(question, "Torque is force times distance, but a long lever needs more force.")
+    assert result.verdict == "incorrect"
+    assert result.misconceptions == ("more-force",)
+
+
+def test_negated_misconception_is_not_held(question):
+    result = grade(question, "Torque is force times distance, so it does not need more force; less force will do.")
+    assert result.misconceptions == ()
+    assert result.verdict == "correct"
+
+
+def test_lesson_synonyms_apply(demo_lesson, question):
+    # 'push' is a lesson-level synonym of 'force'
+    assert grade(question, "a smaller push", demo_lesson.synonyms).met == ("less-force",)
+    assert grade(question, "a smaller push").met == ()
+
+
+def test_samples_in_fixture_grade_as_labelled(demo_lesson):
+    for concept in demo_lesson.concepts:
+        for q in concept.questions:
+            for sample in q.samples:
+                assert grade(q, sample.text, demo_lesson.synonyms).verdict == sample.label, sample.text
+
+
+def test_reveals_detects_a_leaking_message(question):
+    assert reveals(question, "Remember: torque is force times distance.")
+    assert not reveals(question, "What two quantities does torque combine?")
+    # an idea the learner already stated may be repeated back
+    assert not reveals(question, "Yes, you need less force.", known=("less-force",))

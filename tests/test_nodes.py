@@ -1,0 +1,182 @@
+"""Each node alone, unwired: prep/exec/post against a shared store."""
+
+import pytest
+
+import nodes
+from utils.session import new_store, new_turn
+from utils.teachers import OfflineTeacher
+
+
+@pytest.fixture
+def shared(make_console, demo_library, store, profile):
+    def build(replies=()):
+        console = make_console(replies)
+        data = new_store(console, OfflineTeacher(), demo_library, store, profile, "demo/levers", demo_library.vocabulary())
+        data["lesson"] = demo_library.lesson("demo/levers")
+        return data
+
+    return build
+
+
+def test_load_lesson_starts_a_new_learner_at_the_explanation(shared):
+    data = shared()
+    data["lesson"] = None
+    assert nodes.LoadLesson().run(data) == "explain"
+    assert data["lesson"].id == "levers"
+    assert data["position"] == {"concept": 0, "question": 0}
+    assert "Engine: offline engine" in data["console"].text
+
+
+def test_load_lesson_resumes_an_explained_concept(shared, profile):
+    progress = profile.progress("demo/levers")
+    progress.concept, progress.question, progress.explained = "balance", "balance-when", True
+    data = shared()
+    assert nodes.LoadLesson().run(data) == "resume"
+    assert data["position"] == {"concept": 1, "question": 0}
+    assert "Welcome back" in data["console"].text
+
+
+def test_explain_shows_the_analogy_fitting_the_learner_style(shared, profile, store):
+    data = shared()
+    assert nodes.Explain().run(data) == "ask"
+    # the profile is mechanical: the wrench (first style mechanical) beats the door (everyday), authored first
+    assert data["transcript"][-1] == {"event": "explain", "concept": "torque", "analogy": "wrench"}
+    assert "longer wrench" in data["console"].text
+    assert store.load_or_create("tester").progress("demo/levers").explained is True
+
+
+def test_explain_skips_an_analogy_that_failed_this_learner(shared, profile):
+    profile.record_analogy("demo/levers", "torque", "wrench")
+    profile.record_outcome("demo/levers", "torque", "incorrect")
+    data = shared()
+    nodes.Explain().run(data)
+    assert data["transcript"][-1]["analogy"] != "wrench"
+
+
+@pytest.mark.parametrize(
+    "reply, action",
+    [("because", "answer"), ("/hint", "hint"), ("/analogy", "analogy"), ("/skip", "skip"), ("/progress", "progress"),
+     ("/help", "help"), ("/quit", "quit"), ("/bogus", "help")],
+)
+def test_ask_question_routes_replies(shared, reply, action):
+    data = shared([reply])
+    assert nodes.AskQuestion().run(data) == action
+    assert "Why does a longer lever" in data["console"].text
+
+
+def test_ask_question_on_eof_quits_and_says_so(shared):
+    data = shared([])
+    assert nodes.AskQuestion().run(data) == "quit"
+    assert data["outcome"] == "eof"
+
+
+def test_ask_question_skips_blank_lines(shared):
+    data = shared(["", "   ", "less force"])
+    assert nodes.AskQuestion().run(data) == "answer"
+    assert data["turn"]["answer"] == "less force"
+
+
+def test_a_reply_to_a_probe_adds_to_the_answer(shared):
+    data = shared(["force times distance"])
+    data["turn"].update(answer="less force", probe="What two quantities?")
+    nodes.AskQuestion().run(data)
+    assert data["turn"]["answer"] == "less force\nforce times distance"
+    assert "Why does a longer lever" not in data["console"].text
+
+
+@pytest.mark.parametrize(
+    "answer, verdict",
+    [("Torque is force times distance, so less force.", "correct"), ("less force", "partial"), ("no idea", "incorrect")],
+)
+def test_grade_answer_returns_the_verdict(shared, answer, verdict):
+    data = shared()
+    data["turn"]["answer"] = answer
+    assert nodes.GradeAnswer().run(data) == verdict
+    assert data["transcript"][-1]["verdict"] == verdict
+
+
+def test_third_partial_is_re_explained_not_probed_again(shared):
+    data = shared()
+    data["turn"].update(answer="less force", probes=2)
+    assert nodes.GradeAnswer().run(data) == "incorrect"
+
+
+def test_probe_asks_about_the_missing_idea(shared):
+    data = shared()
+    data["turn"]["answer"] = "less force"
+    nodes.GradeAnswer().run(data)
+    assert nodes.Probe().run(data) == "ask"
+    assert "What two quantities does torque combine?" in data["console"].text
+    assert data["turn"]["probe"] is not None
+
+
+def test_re_explain_uses_a_new_analogy_and_the_remedy(shared, profile):
+    data = shared()
+    nodes.Explain().run(data)
+    data["turn"]["answer"] = "a long lever needs more force"
+    assert nodes.GradeAnswer().run(data) == "incorrect"
+    assert nodes.ReExplain().run(data) == "ask"
+    shown = [e["analogy"] for e in data["transcript"] if e["event"] in ("explain", "reexplain")]
+    assert shown[0] != shown[1]
+    assert "which spot needs the least push" in data["console"].text
+    assert profile.failed_analogies("demo/levers", "torque") == {shown[0]}
+
+
+def test_re_explain_with_no_analogies_left_repeats_the_core_idea(shared, profile):
+    for analogy in ("door", "wrench", "seesaw"):
+        profile.record_analogy("demo/levers", "torque", analogy)
+        profile.record_outcome("demo/levers", "torque", "incorrect")
+    data = shared()
+    data["turn"]["last_grade"] = None
+    nodes.ReExplain().run(data)
+    assert "no other picture" in data["console"].text
+    assert data["transcript"][-1]["analogy"] is None
+
+
+def test_hint_ladder_then_runs_out(shared):
+    data = shared()
+    for _ in range(3):
+        assert nodes.Hint().run(data) == "ask"
+    text = data["console"].text
+    assert "Hint 1/2" in text and "Hint 2/2" in text and "No more hints" in text
+    assert data["turn"]["hints_used"] == 2
+
+
+def test_advance_moves_through_questions_concepts_and_the_end(shared):
+    data = shared()
+    assert nodes.Advance().run(data) == "next_concept"
+    assert data["position"] == {"concept": 1, "question": 0}
+    assert nodes.Advance().run(data) == "complete"
+    assert data["profile"].progress("demo/levers").status == "complete"
+
+
+def test_skip_is_recorded(shared):
+    data = shared()
+    data["console"] = type(data["console"])(["/skip"])
+    assert nodes.AskQuestion().run(data) == "skip"
+    nodes.Advance().run(data)
+    assert data["profile"].progress("demo/levers").skipped == ["torque/why-long"]
+
+
+def test_progress_help_complete_and_end(shared):
+    data = shared()
+    assert nodes.ShowProgress().run(data) == "ask"
+    assert "question 1/1" in data["console"].text
+    data["turn"]["unknown_command"] = "/bogus"
+    assert nodes.ShowHelp().run(data) == "ask"
+    assert "`/bogus` is not a command" in data["console"].text or "/bogus is not a command" in data["console"].text
+    assert nodes.LessonComplete().run(data) == "end"
+    assert data["outcome"] == "complete"
+    assert nodes.EndSession().run(data) is None
+    assert data["transcript"][-1] == {"event": "end", "outcome": "complete"}
+
+
+def test_nodes_keep_no_state_on_self(shared):
+    """Nodes are copied on every visit: everything must live in the shared store."""
+    data = shared(["less force"])
+    node = nodes.AskQuestion()
+    before = dict(vars(node))
+    node.run(data)
+    after = {k: v for k, v in vars(node).items() if k != "cur_retry"}
+    assert after == before
+    assert new_turn()["answer"] == ""
