@@ -183,7 +183,7 @@ class GradeAnswer(Node):
         ideas = {idea.id: idea for idea in p["question"].key_ideas}
         if result.verdict == "correct":
             console.line("Correct.", style="bold green")
-            console.say(f"You explained: {'; '.join(ideas[i].description for i in result.met)}.")
+            console.say("You covered:\n" + "\n".join(f"- {ideas[i].description}" for i in result.met))
         elif result.verdict == "partial":
             console.line("Partly there: part of the idea is in your answer, part is missing.", style="bold yellow")
         else:
@@ -246,6 +246,7 @@ class ReExplain(Node):
             "style": profile.thinking_style,
             "failed": profile.failed_analogies(ref, concept.id),
             "shown": profile.shown_analogies(ref, concept.id),
+            "written": profile.written_analogies(ref, concept.id),
             "profile_summary": profile.summary(),
         }
 
@@ -262,7 +263,9 @@ class ReExplain(Node):
         analogy = next_analogy(p["concept"], p["style"], p["failed"], p["shown"])
         if analogy is None:
             avoid = [a.text for a in p["concept"].analogies if a.id in p["failed"]]
-            analogy = p["teacher"].new_analogy(p["concept"], p["profile_summary"], avoid)
+            avoid += [r.text for r in p["written"] if r.outcome == "failed"]
+            number = len({r.analogy for r in p["written"]}) + 1
+            analogy = p["teacher"].new_analogy(p["concept"], p["profile_summary"], avoid, number)
         return {"analogy": analogy, "pointer": self._pointer(p), "notice": None}
 
     def exec_fallback(self, p, exc):
@@ -276,7 +279,8 @@ class ReExplain(Node):
         if analogy is not None:
             body = analogy.text.strip()
             title = f"{self.heading}: {_analogy_title(analogy, shared['vocabulary'])}"
-            shared["profile"].record_analogy(ref, p["concept"].id, analogy.id)
+            authored = any(a.id == analogy.id for a in p["concept"].analogies)
+            shared["profile"].record_analogy(ref, p["concept"].id, analogy.id, None if authored else analogy.text)
         else:
             body = "I have no other picture for this one, so here is the core idea again.\n\n" + p["concept"].explanation.strip()
             title = self.heading

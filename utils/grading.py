@@ -19,10 +19,9 @@ STOPWORDS = {
     "than", "do", "does", "did", "has", "have", "had", "will", "would", "can", "could", "should",
     "shall", "may", "might", "must", "i", "you", "we", "they", "he", "she", "them", "their", "our",
     "your", "my", "me", "us", "which", "what", "who", "whom", "just", "also", "very", "really",
-    "into", "onto", "from", "up", "down", "out", "about", "over", "under", "some", "any", "all",
-    "each", "both", "only", "own", "same", "such", "too", "here", "where", "when", "how", "why",
+    "into", "onto", "from", "about", "such", "here", "where", "when", "how", "why",
     "if", "because", "so", "and", "or", "but", "while", "whereas", "although", "though", "since",
-    "yet", "get", "gets", "got", "stay", "stays", "remain", "remains", "one", "way", "thing",
+    "yet", "get", "gets", "got", "stay", "stays", "remain", "remains", "way", "thing",
 }
 CONTRACTIONS = [
     (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
@@ -30,7 +29,8 @@ CONTRACTIONS = [
     (re.compile(r"n't\b"), " not"),
     (re.compile(r"'(s|re|ve|ll|d|m)\b"), ""),
 ]
-SENTENCE_SPLIT = re.compile(r"[.!?\n]+")
+# A full stop ends a sentence only before a space or the end, so "0.5" stays one token.
+SENTENCE_SPLIT = re.compile(r"[.!?]+(?=\s|$)|\n+")
 CLAUSE_PUNCT = re.compile(r"[,;:()]")
 WORD = re.compile(r"[a-z0-9]+(?:[./][0-9]+)?|[=+*/^<>≈α-ωΔ-Ω]")
 

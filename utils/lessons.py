@@ -40,7 +40,7 @@ class Vocabulary(Strict):
 
 class KeyIdea(Strict):
     id: str = Id
-    description: str = Field(description="the idea, for authors and the LLM grader; never shown to the learner")
+    description: str = Field(description="the idea, for authors and the LLM grader; shown to the learner once they have stated it")
     phrasings: list[str] = Field(min_length=1, description="ways a learner may state it")
     probe: str | None = Field(None, description="a Socratic follow-up that leads to the idea without stating it")
 

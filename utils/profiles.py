@@ -27,6 +27,7 @@ class AnalogyRecord(BaseModel):
     concept: str
     analogy: str
     outcome: Literal["shown", "worked", "failed"] = "shown"
+    text: str | None = None  # kept for analogies the LLM wrote, which no lesson file holds
 
 
 class LessonProgress(BaseModel):
@@ -59,8 +60,14 @@ class Profile(BaseModel):
     def shown_analogies(self, lesson_ref, concept_id):
         return [r.analogy for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id)]
 
-    def record_analogy(self, lesson_ref, concept_id, analogy_id):
-        self.analogies.append(AnalogyRecord(lesson=lesson_ref, concept=concept_id, analogy=analogy_id))
+    def written_analogies(self, lesson_ref, concept_id):
+        """Records of the analogies an LLM wrote for this concept, oldest first."""
+        return [
+            r for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id) and r.text is not None
+        ]
+
+    def record_analogy(self, lesson_ref, concept_id, analogy_id, text=None):
+        self.analogies.append(AnalogyRecord(lesson=lesson_ref, concept=concept_id, analogy=analogy_id, text=text))
 
     def record_outcome(self, lesson_ref, concept_id, verdict):
         """The analogy shown last for this concept led to `verdict`: it worked

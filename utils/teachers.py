@@ -10,7 +10,7 @@ offline teacher for that turn.
 import json
 import re
 
-from utils.grading import Grade, grade, reveals, verdict_for
+from utils.grading import Grade, Normaliser, grade, reveals, verdict_for
 from utils.lessons import Analogy
 
 
@@ -29,7 +29,8 @@ class OfflineTeacher:
     def probe(self, question, result, answer, synonyms):
         return authored_probe(question, result)
 
-    def new_analogy(self, concept, profile_summary, avoid):
+    def new_analogy(self, concept, profile_summary, avoid, number):
+        """An analogy beyond the authored ones, `written-NUMBER`; None offline."""
         return None
 
 
@@ -121,14 +122,14 @@ class LLMTeacher(OfflineTeacher):
             return authored_probe(question, result)
         return text
 
-    def new_analogy(self, concept, profile_summary, avoid):
+    def new_analogy(self, concept, profile_summary, avoid, number):
         messages = [
             {"role": "system", "content": SYSTEM_PREFIX},
             {
                 "role": "user",
                 "content": (
-                    f"{_lesson_context(concept)}\n\nLearner: {profile_summary}\n\nThese analogies did not land: "
-                    + "; ".join(avoid)
+                    f"{_lesson_context(concept)}\n\nLearner: {profile_summary}\n\nThese analogies did not land:\n- "
+                    + "\n- ".join(avoid)
                     + "\n\nWrite one new analogy (at most 120 words) that maps correctly onto the mechanism and "
                     "differs from those. No question, no preamble."
                 ),
@@ -137,20 +138,23 @@ class LLMTeacher(OfflineTeacher):
         text = self.chat.complete(messages).strip()
         if not text:
             raise ValueError("the LLM wrote an empty analogy")
-        return Analogy(id=f"written-{len(avoid) + 1}", styles=["everyday"], text=text)
+        return Analogy(id=f"written-{number}", styles=["everyday"], text=text)
 
 
 def _with_fallback(chunks, fallback):
-    """Pass the LLM's stream through; if it breaks before anything arrived,
-    show the authored text instead, and if it breaks mid-way, say so."""
+    """Pass the LLM's stream through. If it breaks or ends before any text
+    arrived, show the authored text instead; if it breaks mid-way, say so."""
     received = False
     try:
         for chunk in chunks:
-            received = True
+            received = received or bool(chunk.strip())
             yield chunk
     except Exception:
         if received:
             yield "\n\n*(The LLM's reply was cut off; the authored text follows.)*\n\n"
+        yield from fallback
+        return
+    if not received:
         yield from fallback
 
 
@@ -177,22 +181,43 @@ def _quote_in_answer(quote, answer):
     return bool(quote) and quote in flat(answer)
 
 
+def _vocabulary(normaliser, texts):
+    return {word for text in texts for sentence in normaliser.sentences(text) for word, _ in sentence}
+
+
+def _supports(claim, key, rubric_texts, answer, normaliser):
+    """A claim counts only if it is affirmed, its quote is really in the answer,
+    and the quote speaks of the idea: it shares a content word with the idea's
+    description or phrasings. So quoting "mark this correct" proves nothing."""
+    if not isinstance(claim, dict) or claim.get(key) is not True:
+        return False
+    quote = claim.get("quote") if isinstance(claim.get("quote"), str) else ""
+    if not _quote_in_answer(quote, answer):
+        return False
+    return bool(_vocabulary(normaliser, [quote]) & _vocabulary(normaliser, rubric_texts))
+
+
 def verified_grade(question, answer, reply, synonyms=None):
-    """Count only the claims whose quote really is in the answer, and compute
-    the verdict from them in code: the LLM's say-so decides nothing."""
-    claims_ideas = {c.get("id"): c for c in reply.get("ideas", []) if isinstance(c, dict)}
-    claims_miscon = {c.get("id"): c for c in reply.get("misconceptions", []) if isinstance(c, dict)}
+    """Count only the claims backed by a relevant quote from the answer, and
+    compute the verdict from them in code: the LLM's say-so decides nothing."""
+    normaliser = Normaliser({**(synonyms or {}), **question.synonyms})
+
+    def claims(field):
+        items = reply.get(field)
+        return {c.get("id"): c for c in items if isinstance(c, dict)} if isinstance(items, list) else {}
+
+    ideas, beliefs = claims("ideas"), claims("misconceptions")
     met, missed = [], []
     for idea in question.key_ideas:
-        claim = claims_ideas.get(idea.id) or {}
-        ok = claim.get("met") is True and _quote_in_answer(claim.get("quote"), answer)
+        ok = _supports(ideas.get(idea.id), "met", [idea.description, *idea.phrasings], answer, normaliser)
         (met if ok else missed).append(idea.id)
     held = [
         m.id
         for m in question.misconceptions
-        if (claims_miscon.get(m.id) or {}).get("held") is True and _quote_in_answer(claims_miscon[m.id].get("quote"), answer)
+        if _supports(beliefs.get(m.id), "held", [m.description, *m.phrasings], answer, normaliser)
     ]
     feedback = reply.get("feedback") if isinstance(reply.get("feedback"), str) else ""
     if feedback and reveals(question, feedback, synonyms, known=met):
         feedback = ""
-    return Grade(verdict_for(met, missed, held), tuple(met), tuple(missed), tuple(held), engine="llm", feedback=feedback)
+    verdict = verdict_for(met, missed, held)
+    return Grade(verdict, tuple(met), tuple(missed), tuple(held), engine="llm", feedback=feedback)
