@@ -160,5 +160,5 @@ class ProfileStore:
         return Profile(name=name)
 
     def save(self, profile):
-        text = yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        text = yaml.safe_dump(profile.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
         atomic_write_text(self.path(profile.name), text)
