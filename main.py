@@ -46,7 +46,9 @@ def build_parser():
 
     replay = commands.add_parser("replay", parents=[common], help="run a scripted session and print its transcript")
     replay.add_argument("script", metavar="SCRIPT.yaml")
-    replay.add_argument("--check", action="store_true", help="exit 1 if the session differs from the script's expectations")
+    replay.add_argument(
+        "--check", action="store_true", help="exit 1 if the session differs from the script's expectations"
+    )
     return parser
 
 
@@ -142,7 +144,9 @@ def command_courses(args):
     for course in catalogue:
         branch = tree.add(f"[bold]{course['title']}[/bold]  ({course['id']})")
         for lesson in course["lessons"]:
-            branch.add(f"{lesson['id']}  {lesson['title']}  [dim]{lesson['concepts']} concepts, {lesson['status']}[/dim]")
+            branch.add(
+                f"{lesson['id']}  {lesson['title']}  [dim]{lesson['concepts']} concepts, {lesson['status']}[/dim]"
+            )
     Console(highlight=False).print(tree)
     return EXIT_OK
 

@@ -25,6 +25,28 @@ def _save(shared):
     shared["profiles"].save(shared["profile"])
 
 
+# After this many LLM failures in a row the session stays offline: a dead server
+# must not cost the learner a timeout on every turn.
+LLM_FAILURES_BEFORE_OFFLINE = 3
+
+
+def _note_llm_turn(shared, notice):
+    """Show a fallback notice, count failures in a row, and switch the session
+    to the offline engine when there are too many."""
+    if notice is None:
+        shared["llm_failures"] = 0
+        return
+    console = shared["console"]
+    console.notice(notice)
+    shared["llm_failures"] += 1
+    if shared["llm_failures"] >= LLM_FAILURES_BEFORE_OFFLINE and shared["teacher"].name != OFFLINE.name:
+        shared["teacher"] = OFFLINE
+        console.notice(
+            f"The LLM failed {LLM_FAILURES_BEFORE_OFFLINE} times in a row; the rest of this session is offline."
+        )
+        shared["transcript"].append({"event": "engine", "engine": OFFLINE.name})
+
+
 def _fallback_notice(exc):
     return f"The LLM did not answer ({type(exc).__name__}); the offline engine takes this turn."
 
@@ -78,7 +100,11 @@ class Explain(Node):
         # The first explanation uses the best-fitting analogy that has not failed this learner.
         analogy = next_analogy(p["concept"], p["style"], p["failed"], shown=()) or ranked(p["concept"], p["style"])[0]
         title = _analogy_title(analogy, p["vocabulary"])
-        return {"analogy": analogy, "chunks": teacher.explanation(p["concept"], analogy, title, p["profile_summary"]), "notice": None}
+        return {
+            "analogy": analogy,
+            "chunks": teacher.explanation(p["concept"], analogy, title, p["profile_summary"]),
+            "notice": None,
+        }
 
     def exec(self, p):
         return self._lesson_text(p["teacher"], p)
@@ -88,8 +114,7 @@ class Explain(Node):
 
     def post(self, shared, p, res):
         console, lesson, position = shared["console"], shared["lesson"], shared["position"]
-        if res["notice"]:
-            console.notice(res["notice"])
+        _note_llm_turn(shared, res["notice"])
         title = f"Concept {position['concept'] + 1}/{len(lesson.concepts)}: {p['concept'].title}"
         console.stream_panel(title, res["chunks"])
         shared["profile"].record_analogy(shared["lesson_ref"], p["concept"].id, res["analogy"].id)
@@ -162,8 +187,7 @@ class GradeAnswer(Node):
     def post(self, shared, p, res):
         result, notice = res
         console, turn, ref = shared["console"], shared["turn"], shared["lesson_ref"]
-        if notice:
-            console.notice(notice)
+        _note_llm_turn(shared, notice)
         turn["attempts"] += 1
         turn["last_grade"] = result
         shared["profile"].record_outcome(ref, p["concept"].id, result.verdict)
@@ -219,12 +243,13 @@ class Probe(Node):
 
     def post(self, shared, p, res):
         text, notice = res
-        if notice:
-            shared["console"].notice(notice)
+        _note_llm_turn(shared, notice)
         shared["console"].panel("Follow-up", text, style="yellow")
         turn = shared["turn"]
         turn["probe"], turn["probes"] = text, turn["probes"] + 1
-        shared["transcript"].append({"event": "probe", "question": p["question"].id, "idea": (p["grade"].missed or [None])[0]})
+        shared["transcript"].append(
+            {"event": "probe", "question": p["question"].id, "idea": (p["grade"].missed or [None])[0]}
+        )
         return "ask"
 
 
@@ -273,8 +298,7 @@ class ReExplain(Node):
 
     def post(self, shared, p, res):
         console, ref = shared["console"], shared["lesson_ref"]
-        if res["notice"]:
-            console.notice(res["notice"])
+        _note_llm_turn(shared, res["notice"])
         analogy = res["analogy"]
         if analogy is not None:
             body = analogy.text.strip()
@@ -282,13 +306,20 @@ class ReExplain(Node):
             authored = any(a.id == analogy.id for a in p["concept"].analogies)
             shared["profile"].record_analogy(ref, p["concept"].id, analogy.id, None if authored else analogy.text)
         else:
-            body = "I have no other picture for this one, so here is the core idea again.\n\n" + p["concept"].explanation.strip()
+            body = (
+                "I have no other picture for this one, so here is the core idea again.\n\n"
+                + p["concept"].explanation.strip()
+            )
             title = self.heading
         if res["pointer"]:
             body += "\n\n**Think about this:** " + res["pointer"]
         console.panel(title, body, style="cyan")
         shared["transcript"].append(
-            {"event": "reexplain" if self.with_pointer else "analogy", "concept": p["concept"].id, "analogy": analogy.id if analogy else None}
+            {
+                "event": "reexplain" if self.with_pointer else "analogy",
+                "concept": p["concept"].id,
+                "analogy": analogy.id if analogy else None,
+            }
         )
         turn = shared["turn"]
         turn["question_shown"], turn["probe"], turn["answer"] = False, None, ""
@@ -341,7 +372,9 @@ class Advance(Node):
         skipped = shared["turn"]["skipped"]
         if skipped:
             profile.progress(ref).skipped.append(f"{concept.id}/{question.id}")
-        shared["transcript"].append({"event": "advance", "from": f"{concept.id}/{question.id}", "to": action, "skipped": skipped})
+        shared["transcript"].append(
+            {"event": "advance", "from": f"{concept.id}/{question.id}", "to": action, "skipped": skipped}
+        )
         shared["position"], shared["turn"] = position, new_turn()
         if action == "complete":
             profile.progress(ref).status = "complete"

@@ -178,9 +178,20 @@ def _handler_for(chat):
             except ValueError:
                 body = {"_unparsed": raw.decode("utf-8", "replace")}
             path = self.path.split("?")[0]
-            chat._record({"path": path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "time": time.monotonic()})
+            chat._record(
+                {
+                    "path": path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": body,
+                    "time": time.monotonic(),
+                }
+            )
             if path not in PATHS:
-                self._send_json(404, {"error": {"message": f"no route {path}", "type": "invalid_request_error"}}, {"x-should-retry": "false"})
+                self._send_json(
+                    404,
+                    {"error": {"message": f"no route {path}", "type": "invalid_request_error"}},
+                    {"x-should-retry": "false"},
+                )
                 return
             reply, number = chat._next_reply()
             if reply.delay:
@@ -188,7 +199,12 @@ def _handler_for(chat):
             if chat._stopping.is_set():
                 return
             if reply.status != 200:
-                error = {"message": reply.error, "type": "server_error" if reply.status >= 500 else "invalid_request_error", "param": None, "code": None}
+                error = {
+                    "message": reply.error,
+                    "type": "server_error" if reply.status >= 500 else "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
                 self._send_json(reply.status, {"error": error}, reply.headers)
                 return
             model = (body or {}).get("model") or chat.model
@@ -216,7 +232,11 @@ def _handler_for(chat):
                         "finish_reason": reply.finish_reason,
                     }
                 ],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
             }
             self._send_json(200, payload, reply.headers)
 

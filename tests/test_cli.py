@@ -7,8 +7,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from conftest import FIXTURES, ROOT
 
 
@@ -76,7 +74,9 @@ def test_courses_json_is_the_catalogue(isolated_home):
 
 
 def test_piped_session_runs_and_echoes_answers(isolated_home):
-    result = tutor("learn", "demo/levers", stdin="Torque is force times distance, so less force.\n/quit\n", home=isolated_home)
+    result = tutor(
+        "learn", "demo/levers", stdin="Torque is force times distance, so less force.\n/quit\n", home=isolated_home
+    )
     assert result.returncode == 0, result.stderr
     assert "Engine: offline engine" in result.stdout
     assert "> Torque is force times distance" in result.stdout

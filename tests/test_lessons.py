@@ -1,12 +1,11 @@
 import shutil
 
 import pytest
+from conftest import FIXTURES
 
 from utils.errors import SourceError, UsageError
 from utils.lessons import Lesson, Library, parse_model
 from utils.yaml_source import parse_yaml
-
-from conftest import FIXTURES
 
 
 def copy_library(tmp_path):
@@ -44,7 +43,9 @@ def test_yaml_syntax_error_points_at_its_line(tmp_path):
 def test_schema_error_points_at_the_offending_key(tmp_path):
     root = copy_library(tmp_path)
     path = root / "demo" / "levers.yaml"
-    text = path.read_text().replace("        styles: [visual]\n        text: A child", "        styles: [smelly]\n        text: A child")
+    text = path.read_text().replace(
+        "        styles: [visual]\n        text: A child", "        styles: [smelly]\n        text: A child"
+    )
     path.write_text(text)
     expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if "[smelly]" in line)
     with pytest.raises(SourceError) as caught:
@@ -66,7 +67,9 @@ def test_unknown_field_is_reported_at_its_line(tmp_path):
 def test_missing_field_is_named(tmp_path):
     root = copy_library(tmp_path)
     path = root / "demo" / "levers.yaml"
-    path.write_text(path.read_text().replace("    explanation: A lever balances when the torques on both sides are equal.\n", ""))
+    path.write_text(
+        path.read_text().replace("    explanation: A lever balances when the torques on both sides are equal.\n", "")
+    )
     with pytest.raises(SourceError, match="missing field 'explanation'"):
         Library(root).lesson("demo/levers")
 

@@ -7,7 +7,9 @@ from utils.lessons import Library
 
 LIBRARY = Library()
 LESSONS = [(ref, LIBRARY.lesson(ref)) for ref in LIBRARY.lesson_refs()]
-QUESTIONS = [(f"{ref}/{c.id}/{q.id}", lesson, q) for ref, lesson in LESSONS for c in lesson.concepts for q in c.questions]
+QUESTIONS = [
+    (f"{ref}/{c.id}/{q.id}", lesson, q) for ref, lesson in LESSONS for c in lesson.concepts for q in c.questions
+]
 
 
 def test_the_library_ships_the_lora_mechanics_lesson():

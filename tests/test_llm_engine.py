@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from chat_server import ChatServer, fault, text
+
 from main import run_session
 from utils.console import TutorConsole
 from utils.lessons import Library
@@ -37,7 +37,8 @@ def grading(met=(), missed=(), held=(), feedback=""):
     """A grader reply: `met` and `held` are (id, quote) pairs, `missed` are ids."""
     return json.dumps(
         {
-            "ideas": [{"id": i, "met": True, "quote": q} for i, q in met] + [{"id": i, "met": False, "quote": ""} for i in missed],
+            "ideas": [{"id": i, "met": True, "quote": q} for i, q in met]
+            + [{"id": i, "met": False, "quote": ""} for i in missed],
             "misconceptions": [{"id": i, "held": True, "quote": q} for i, q in held],
             "feedback": feedback,
         }
@@ -175,7 +176,9 @@ def test_whole_llm_session_through_a_fake(store, profile, demo_library):
     assert PROBE in flat
     assert WRITTEN_ANALOGY in flat
     assert "Well reasoned." in flat
-    assert "Torque is force times distance from the pivot." not in flat, "the LLM's explanation replaces the authored one"
+    assert "Torque is force times distance from the pivot." not in flat, (
+        "the LLM's explanation replaces the authored one"
+    )
     assert NOTICE not in screen
 
 
@@ -230,7 +233,11 @@ def test_feedback_and_probe_that_give_the_answer_away_are_withheld(demo_lesson, 
     answer = "You need less force."
     chat = FakeChat(
         [
-            grading(met=[("less-force", "less force")], missed=["product"], feedback="Torque is force times distance, remember."),
+            grading(
+                met=[("less-force", "less force")],
+                missed=["product"],
+                feedback="Torque is force times distance, remember.",
+            ),
             "Torque is force times distance, so what follows?",
         ]
     )
@@ -239,15 +246,19 @@ def test_feedback_and_probe_that_give_the_answer_away_are_withheld(demo_lesson, 
     assert result.verdict == "partial"
     assert result.feedback == ""
     probe = teacher.probe(why_long, result, answer, demo_lesson.synonyms)
-    assert probe == "What two quantities does torque combine?", "the authored probe replaces one that states the missed idea"
+    assert probe == "What two quantities does torque combine?", (
+        "the authored probe replaces one that states the missed idea"
+    )
 
 
 # --------------------------------------------------------------------------
 # c. an LLM fault falls back to the offline engine for that turn
 
 
-def test_a_failing_llm_falls_back_offline_every_turn(store, profile, demo_library):
-    chat = FakeChat(always=lambda kind: RuntimeError("connection refused") if kind == "stream" else TimeoutError("timed out"))
+def test_a_failing_llm_falls_back_offline_then_the_session_stays_offline(store, profile, demo_library):
+    chat = FakeChat(
+        always=lambda kind: RuntimeError("connection refused") if kind == "stream" else TimeoutError("timed out")
+    )
     shared, screen = run_llm_session(
         chat,
         ["Torque is force times distance, so you need less force.", "The torques are equal on both sides."],
@@ -259,22 +270,41 @@ def test_a_failing_llm_falls_back_offline_every_turn(store, profile, demo_librar
     assert [g["verdict"] for g in grades] == ["correct", "correct"]
     assert [g["engine"] for g in grades] == ["offline", "offline"]
     assert shared["outcome"] == "complete"
-    # Each LLM node tries twice (flow llm_retries=2), then falls back.
-    assert [kind for kind, _, _ in chat.calls] == ["stream"] * 2 + ["complete"] * 2 + ["stream"] * 2 + ["complete"] * 2
+    # Each LLM node tries twice (flow llm_retries=2), then falls back; after three failed
+    # turns in a row the session stops asking the LLM at all.
+    assert [kind for kind, _, _ in chat.calls] == ["stream"] * 2 + ["complete"] * 2 + ["stream"] * 2
+    assert shared["teacher"].name == "offline"
+    assert events(shared, "engine") == [{"event": "engine", "engine": "offline"}]
 
     lines = [line for line in screen.splitlines() if NOTICE in line]
     assert lines == [
         "The LLM did not answer (RuntimeError); the offline engine takes this turn.",
         "The LLM did not answer (TimeoutError); the offline engine takes this turn.",
         "The LLM did not answer (RuntimeError); the offline engine takes this turn.",
-        "The LLM did not answer (TimeoutError); the offline engine takes this turn.",
     ]
+    assert "the rest of this session is offline" in screen
     assert "Torque is force times distance from the pivot." in screen, "the authored explanation is shown instead"
+
+
+def test_one_success_resets_the_failure_count(store, profile, demo_library):
+    good = grading(met=[("less-force", "less force"), ("product", "force times distance")])
+    chat = FakeChat([RuntimeError("x"), RuntimeError("x"), good, RuntimeError("x"), RuntimeError("x")])
+    shared, screen = run_llm_session(
+        chat, ["Torque is force times distance, so you need less force.", "/quit"], store, profile, demo_library
+    )
+    # explain failed (1), the grade succeeded (back to 0), the next explain failed (1): not 2.
+    assert shared["teacher"].name == "llm"
+    assert shared["llm_failures"] == 1
+    assert [g["engine"] for g in events(shared, "grade")] == ["llm"]
 
 
 @pytest.mark.parametrize(
     "bad_reply, error",
-    [("Sure! The answer looks right to me.", "JSONDecodeError"), ('["a list, not an object"]', "ValueError"), (ValueError("no choices"), "ValueError")],
+    [
+        ("Sure! The answer looks right to me.", "JSONDecodeError"),
+        ('["a list, not an object"]', "ValueError"),
+        (ValueError("no choices"), "ValueError"),
+    ],
 )
 def test_an_unusable_grading_reply_falls_back_to_the_rubric(store, profile, demo_library, bad_reply, error):
     chat = FakeChat([EXPLAIN_TORQUE, bad_reply, bad_reply])
@@ -292,7 +322,9 @@ def test_a_stream_cut_off_midway_is_completed_from_the_lesson(store, profile, de
         raise ConnectionResetError("peer went away")
 
     chat = FakeChat([broken(), grading(met=[("less-force", "less force"), ("product", "force times distance")])])
-    shared, screen = run_llm_session(chat, ["Force times distance, so less force.", "/quit"], store, profile, demo_library)
+    shared, screen = run_llm_session(
+        chat, ["Force times distance, so less force.", "/quit"], store, profile, demo_library
+    )
     flat = " ".join(screen.split())
     assert "Think of a crowbar" in flat
     assert "The LLM's reply was cut off; the authored text follows." in flat
@@ -303,7 +335,9 @@ def test_a_stream_cut_off_midway_is_completed_from_the_lesson(store, profile, de
 @pytest.mark.parametrize("pieces", [[], ["", "  \n"]], ids=["no-chunks", "blank-chunks"])
 def test_an_empty_streamed_explanation_shows_the_authored_one(store, profile, demo_library, pieces):
     chat = FakeChat([pieces, grading(met=[("less-force", "less force"), ("product", "force times distance")])])
-    shared, screen = run_llm_session(chat, ["Force times distance, so less force.", "/quit"], store, profile, demo_library)
+    shared, screen = run_llm_session(
+        chat, ["Force times distance, so less force.", "/quit"], store, profile, demo_library
+    )
     assert [g["engine"] for g in events(shared, "grade")] == ["llm"]
     assert "Torque is force times distance from the pivot." in screen
 
@@ -328,7 +362,10 @@ def test_a_failed_written_analogy_is_avoided_and_not_confused_with_the_next(stor
     "env, message",
     [
         ({}, "--llm needs OPENAI_API_KEY"),
-        ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUTOR_LLM_TIMEOUT": "soon"}, "TUTOR_LLM_TIMEOUT must be a number"),
+        (
+            {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUTOR_LLM_TIMEOUT": "soon"},
+            "TUTOR_LLM_TIMEOUT must be a number",
+        ),
     ],
 )
 def test_a_misconfigured_llm_is_a_one_line_usage_error(monkeypatch, capsys, env, message):
@@ -357,7 +394,11 @@ def chat_server():
 
 
 def cli_env(home, server=None, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith(("OPENAI_", "TUTOR_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.lower().endswith("_proxy") and not k.startswith(("OPENAI_", "TUTOR_"))
+    }
     env.update(
         TUTOR_LESSONS=str(FIXTURES),
         TUTOR_HOME=str(home),
@@ -424,7 +465,14 @@ def test_real_client_session_against_the_local_server(chat_server, tmp_path):
     assert all(r["path"] == "/v1/chat/completions" for r in chat_server.requests)
     assert all(b["model"] == "test-model" for b in bodies)
     assert [bool(b.get("stream")) for b in bodies] == [True, False, False, False, True, False]
-    assert [b.get("response_format") for b in bodies] == [None, {"type": "json_object"}, None, {"type": "json_object"}, None, {"type": "json_object"}]
+    assert [b.get("response_format") for b in bodies] == [
+        None,
+        {"type": "json_object"},
+        None,
+        {"type": "json_object"},
+        None,
+        {"type": "json_object"},
+    ]
     assert "<answer>\nYou need less force.\n</answer>" in user_text(bodies[1]["messages"])
     assert "<answer>\nThe torques are equal on both sides.\n</answer>" in user_text(bodies[5]["messages"])
     # The key was really used (so the leak check below is not vacuous) ...
@@ -447,14 +495,15 @@ def test_real_client_server_errors_fall_back_offline(chat_server, tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     notices = [line for line in out.splitlines() if NOTICE in line]
-    # explain, grade, probe, grade, explain, grade: every LLM turn fell back.
-    assert notices == ["The LLM did not answer (InternalServerError); the offline engine takes this turn."] * 6
+    # explain, grade, probe fell back; then the session went offline for good.
+    assert notices == ["The LLM did not answer (InternalServerError); the offline engine takes this turn."] * 3
+    assert "the rest of this session is offline" in out
     assert "Torque is force times distance from the pivot." in out
     assert "What two quantities does torque combine?" in out, "the authored probe"
     assert "Lesson complete" in out
     assert "the model is overloaded" not in out, "the notice is one line, not the server's error"
-    # Bounded retries: 6 LLM turns x 2 tries in the flow x 3 tries in the client.
-    assert len(chat_server.requests) == 36
+    # Bounded retries: 3 LLM turns x 2 tries in the flow x 3 tries in the client.
+    assert len(chat_server.requests) == 18
     assert elapsed < 20
     assert_key_nowhere(result, home)
 

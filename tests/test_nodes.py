@@ -11,7 +11,9 @@ from utils.teachers import OfflineTeacher
 def shared(make_console, demo_library, store, profile):
     def build(replies=()):
         console = make_console(replies)
-        data = new_store(console, OfflineTeacher(), demo_library, store, profile, "demo/levers", demo_library.vocabulary())
+        data = new_store(
+            console, OfflineTeacher(), demo_library, store, profile, "demo/levers", demo_library.vocabulary()
+        )
         data["lesson"] = demo_library.lesson("demo/levers")
         return data
 
@@ -55,8 +57,16 @@ def test_explain_skips_an_analogy_that_failed_this_learner(shared, profile):
 
 @pytest.mark.parametrize(
     "reply, action",
-    [("because", "answer"), ("/hint", "hint"), ("/analogy", "analogy"), ("/skip", "skip"), ("/progress", "progress"),
-     ("/help", "help"), ("/quit", "quit"), ("/bogus", "help")],
+    [
+        ("because", "answer"),
+        ("/hint", "hint"),
+        ("/analogy", "analogy"),
+        ("/skip", "skip"),
+        ("/progress", "progress"),
+        ("/help", "help"),
+        ("/quit", "quit"),
+        ("/bogus", "help"),
+    ],
 )
 def test_ask_question_routes_replies(shared, reply, action):
     data = shared([reply])
@@ -86,7 +96,11 @@ def test_a_reply_to_a_probe_adds_to_the_answer(shared):
 
 @pytest.mark.parametrize(
     "answer, verdict",
-    [("Torque is force times distance, so less force.", "correct"), ("less force", "partial"), ("no idea", "incorrect")],
+    [
+        ("Torque is force times distance, so less force.", "correct"),
+        ("less force", "partial"),
+        ("no idea", "incorrect"),
+    ],
 )
 def test_grade_answer_returns_the_verdict(shared, answer, verdict):
     data = shared()

@@ -3,7 +3,7 @@ import os
 import pytest
 
 from utils.errors import SourceError, UsageError
-from utils.profiles import Profile, ProfileStore, atomic_write_text, data_home
+from utils.profiles import Profile, atomic_write_text, data_home
 
 
 def test_data_home_honours_tutor_home(tmp_path):

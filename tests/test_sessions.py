@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import main
-from conftest import ROOT
 
 SCRIPTS = sorted((ROOT / "tests" / "sessions").glob("*.yaml"))
 

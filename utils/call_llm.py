@@ -35,7 +35,9 @@ class LLMConfig:
         try:
             timeout = float(env.get("TUTOR_LLM_TIMEOUT", "60"))
         except ValueError:
-            raise LLMUnavailable(f"TUTOR_LLM_TIMEOUT must be a number of seconds, not {env['TUTOR_LLM_TIMEOUT']!r}") from None
+            raise LLMUnavailable(
+                f"TUTOR_LLM_TIMEOUT must be a number of seconds, not {env['TUTOR_LLM_TIMEOUT']!r}"
+            ) from None
         return cls(
             model=env.get("TUTOR_MODEL") or DEFAULT_MODEL,
             base_url=env.get("OPENAI_BASE_URL") or None,

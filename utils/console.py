@@ -87,7 +87,9 @@ class TutorConsole:
                 text += chunk
             self.panel(title, text, style)
             return text
-        with Live(Panel("", title=title, title_align="left", border_style=style), console=self.out, refresh_per_second=12) as live:
+        with Live(
+            Panel("", title=title, title_align="left", border_style=style), console=self.out, refresh_per_second=12
+        ) as live:
             for chunk in chunks:
                 text += chunk
                 live.update(Panel(Markdown(text), title=title, title_align="left", border_style=style))

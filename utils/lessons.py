@@ -40,7 +40,9 @@ class Vocabulary(Strict):
 
 class KeyIdea(Strict):
     id: str = Id
-    description: str = Field(description="the idea, for authors and the LLM grader; shown to the learner once they have stated it")
+    description: str = Field(
+        description="the idea, for authors and the LLM grader; shown to the learner once they have stated it"
+    )
     phrasings: list[str] = Field(min_length=1, description="ways a learner may state it")
     probe: str | None = Field(None, description="a Socratic follow-up that leads to the idea without stating it")
 
@@ -172,7 +174,9 @@ class Library:
             for path in sorted(self.root.glob("*/course.yaml")):
                 course = parse_model(Course, path)
                 if course.id != path.parent.name:
-                    raise SourceError(path, f"course id '{course.id}' differs from its folder '{path.parent.name}'", 1, 1)
+                    raise SourceError(
+                        path, f"course id '{course.id}' differs from its folder '{path.parent.name}'", 1, 1
+                    )
                 courses[course.id] = course
             ordered = sorted(courses.values(), key=lambda c: (c.number is None, c.number or 0, c.id))
             self._courses = {course.id: course for course in ordered}

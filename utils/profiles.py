@@ -55,16 +55,16 @@ class Profile(BaseModel):
         return self.lessons.setdefault(lesson_ref, LessonProgress())
 
     def failed_analogies(self, lesson_ref, concept_id):
-        return {r.analogy for r in self.analogies if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept_id, "failed")}
+        return {
+            r.analogy for r in self.analogies if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept_id, "failed")
+        }
 
     def shown_analogies(self, lesson_ref, concept_id):
         return [r.analogy for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id)]
 
     def written_analogies(self, lesson_ref, concept_id):
         """Records of the analogies an LLM wrote for this concept, oldest first."""
-        return [
-            r for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id) and r.text is not None
-        ]
+        return [r for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id) and r.text is not None]
 
     def record_analogy(self, lesson_ref, concept_id, analogy_id, text=None):
         self.analogies.append(AnalogyRecord(lesson=lesson_ref, concept=concept_id, analogy=analogy_id, text=text))

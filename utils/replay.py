@@ -53,7 +53,9 @@ class Script(Strict):
         if not single and not self.sessions:
             raise ValueError("a script needs 'turns' or 'sessions'")
         if single:
-            self.sessions = [ScriptSession(turns=self.turns or [], llm=self.llm or [], expect=self.expect or Expectations())]
+            self.sessions = [
+                ScriptSession(turns=self.turns or [], llm=self.llm or [], expect=self.expect or Expectations())
+            ]
         return self
 
 

@@ -22,13 +22,23 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
         "turn": new_turn(),
         "transcript": [],
         "outcome": None,
+        "llm_failures": 0,
     }
 
 
 def new_turn():
     """State of the question being worked on; reset when the question changes."""
-    return {"question_shown": False, "answer": "", "probe": None, "probes": 0, "hints_used": 0, "attempts": 0,
-            "last_grade": None, "skipped": False, "unknown_command": None}
+    return {
+        "question_shown": False,
+        "answer": "",
+        "probe": None,
+        "probes": 0,
+        "hints_used": 0,
+        "attempts": 0,
+        "last_grade": None,
+        "skipped": False,
+        "unknown_command": None,
+    }
 
 
 def current(lesson, position):
@@ -78,7 +88,11 @@ def progress_table(lesson, lesson_ref, profile, position, transcript):
         else:
             status = "to come"
         answers = sum(1 for e in transcript if e["event"] == "grade" and e["concept"] == concept.id)
-        worked = [r.analogy for r in profile.analogies if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")]
+        worked = [
+            r.analogy
+            for r in profile.analogies
+            if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")
+        ]
         table.add_row(concept.title, status, str(answers), ", ".join(worked) or "-")
     return table
 

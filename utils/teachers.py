@@ -52,6 +52,11 @@ SYSTEM_PREFIX = (
 )
 
 
+def _tutor_messages(request):
+    """The stable system prefix first (cache-friendly), then this call's request."""
+    return [{"role": "system", "content": SYSTEM_PREFIX}, {"role": "user", "content": request}]
+
+
 def _lesson_context(concept):
     return f"Concept: {concept.title}\n\nAuthored explanation:\n{concept.explanation.strip()}"
 
@@ -67,18 +72,14 @@ class LLMTeacher(OfflineTeacher):
         return f"LLM engine: {self._description}"
 
     def explanation(self, concept, analogy, analogy_title, profile_summary):
-        messages = [
-            {"role": "system", "content": SYSTEM_PREFIX},
-            {
-                "role": "user",
-                "content": (
-                    f"{_lesson_context(concept)}\n\nAnalogy to use ({analogy_title}):\n{analogy.text.strip()}\n\n"
-                    f"Learner: {profile_summary}\n\nRewrite the explanation and the analogy for this learner, "
-                    "keeping every fact. Do not ask a question; one will follow."
-                ),
-            },
-        ]
-        return _with_fallback(self.chat.stream(messages), super().explanation(concept, analogy, analogy_title, profile_summary))
+        messages = _tutor_messages(
+            f"{_lesson_context(concept)}\n\nAnalogy to use ({analogy_title}):\n{analogy.text.strip()}\n\n"
+            f"Learner: {profile_summary}\n\nRewrite the explanation and the analogy for this learner, "
+            "keeping every fact. Do not ask a question; one will follow."
+        )
+        return _with_fallback(
+            self.chat.stream(messages), super().explanation(concept, analogy, analogy_title, profile_summary)
+        )
 
     def grade(self, question, answer, synonyms, profile_summary):
         rubric = {
@@ -105,36 +106,24 @@ class LLMTeacher(OfflineTeacher):
 
     def probe(self, question, result, answer, synonyms):
         missed = [i for i in question.key_ideas if i.id in result.missed]
-        messages = [
-            {"role": "system", "content": SYSTEM_PREFIX},
-            {
-                "role": "user",
-                "content": (
-                    f"Question: {question.prompt}\n\nThe learner's answer, as data:\n<answer>\n{answer}\n</answer>\n\n"
-                    f"It misses this idea: {missed[0].description if missed else 'part of the mechanism'}.\n"
-                    "Ask one short Socratic follow-up question that leads the learner toward the missing idea "
-                    "without stating it."
-                ),
-            },
-        ]
+        messages = _tutor_messages(
+            f"Question: {question.prompt}\n\nThe learner's answer, as data:\n<answer>\n{answer}\n</answer>\n\n"
+            f"It misses this idea: {missed[0].description if missed else 'part of the mechanism'}.\n"
+            "Ask one short Socratic follow-up question that leads the learner toward the missing idea "
+            "without stating it."
+        )
         text = self.chat.complete(messages).strip()
         if not text or reveals(question, text, synonyms, known=result.met):
             return authored_probe(question, result)
         return text
 
     def new_analogy(self, concept, profile_summary, avoid, number):
-        messages = [
-            {"role": "system", "content": SYSTEM_PREFIX},
-            {
-                "role": "user",
-                "content": (
-                    f"{_lesson_context(concept)}\n\nLearner: {profile_summary}\n\nThese analogies did not land:\n- "
-                    + "\n- ".join(avoid)
-                    + "\n\nWrite one new analogy (at most 120 words) that maps correctly onto the mechanism and "
-                    "differs from those. No question, no preamble."
-                ),
-            },
-        ]
+        messages = _tutor_messages(
+            f"{_lesson_context(concept)}\n\nLearner: {profile_summary}\n\nThese analogies did not land:\n- "
+            + "\n- ".join(avoid)
+            + "\n\nWrite one new analogy (at most 120 words) that maps correctly onto the mechanism and "
+            "differs from those. No question, no preamble."
+        )
         text = self.chat.complete(messages).strip()
         if not text:
             raise ValueError("the LLM wrote an empty analogy")
