@@ -44,6 +44,21 @@ def build_parser():
     courses.add_argument("--json", action="store_true", help="print JSON for tools")
     courses.add_argument("--profile", metavar="NAME", help="show this learner's status")
 
+    lint = commands.add_parser("lint", parents=[common], help="check lesson files; every problem at its line")
+    lint.add_argument("paths", nargs="*", metavar="PATH", help="files or library folders (default: the library)")
+    lint.add_argument("--json", action="store_true", help="print the problems as JSON")
+
+    schema = commands.add_parser("schema", parents=[common], help="print the JSON Schema of a file kind")
+    schema.add_argument("kind", nargs="?", default="lesson", choices=["lesson", "course", "vocabulary", "paths"])
+
+    new = commands.add_parser("new", parents=[common], help="write a new course or lesson file that lints clean")
+    new.add_argument("kind", choices=["course", "lesson"])
+    new.add_argument("names", nargs="+", metavar="NAME", help="course: NAME; lesson: COURSE NAME")
+
+    path = commands.add_parser("path", parents=[common], help="list the reading paths, or show one in order")
+    path.add_argument("name", nargs="?", help="a reading path id")
+    path.add_argument("--profile", metavar="NAME", help="show this learner's status")
+
     replay = commands.add_parser("replay", parents=[common], help="run a scripted session and print its transcript")
     replay.add_argument("script", metavar="SCRIPT.yaml")
     replay.add_argument(
@@ -184,7 +199,92 @@ def command_replay(args):
     return EXIT_OK
 
 
-COMMANDS = {"learn": command_learn, "courses": command_courses, "replay": command_replay}
+def command_lint(args):
+    from utils.lessons import default_library
+    from utils.lint import lint, summary
+
+    paths = args.paths or [default_library()]
+    problems = lint(paths)
+    errors = any(p.severity == "error" for p in problems)
+    if args.json:
+        print(json.dumps({"problems": [p.as_json() for p in problems], "summary": summary(problems)}, indent=2))
+    else:
+        for problem in problems:
+            print(problem)
+        print(summary(problems))
+    return EXIT_ERROR if errors else EXIT_OK
+
+
+def command_schema(args):
+    from utils.lessons import SCHEMA_KINDS, json_schema
+
+    print(json.dumps(json_schema(SCHEMA_KINDS[args.kind]), indent=2))
+    return EXIT_OK
+
+
+def command_new(args):
+    from utils.lessons import default_library
+    from utils.scaffold import new_course, new_lesson
+
+    library = default_library()
+    if args.kind == "course":
+        if len(args.names) != 1:
+            raise UsageError("usage: tutor new course NAME")
+        written = new_course(library, args.names[0])
+    else:
+        if len(args.names) != 2:
+            raise UsageError("usage: tutor new lesson COURSE NAME")
+        written = new_lesson(library, *args.names)
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def command_path(args):
+    from rich.console import Console
+
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore, data_home
+
+    library = Library()
+    paths = library.reading_paths()
+    out = Console(highlight=False)
+    if not args.name:
+        if not paths:
+            out.print(f"No reading paths in {library.root / 'paths.yaml'}.")
+        for reading_path in paths.values():
+            out.print(
+                f"[bold]{reading_path.id}[/bold]  {reading_path.title}  [dim]{len(reading_path.steps)} steps[/dim]"
+            )
+        return EXIT_OK
+    if args.name not in paths:
+        raise UsageError(f"unknown reading path '{args.name}' (known: {', '.join(paths) or 'none'})")
+    store = ProfileStore(data_home())
+    name = profile_name(args)
+    profile = store.load_or_create(name) if store.path(name).exists() else None
+    reading_path = paths[args.name]
+    out.print(f"[bold]{reading_path.title}[/bold]  {reading_path.description}")
+    for number, step in enumerate(reading_path.steps, 1):
+        refs = (
+            [library.resolve(step)]
+            if "/" in step
+            else [f"{step}/{lesson}" for lesson in library.courses()[step].lessons]
+        )
+        for ref in refs:
+            progress = profile.lessons.get(ref) if profile else None
+            out.print(f"{number:>3}. {ref}  [dim]{progress.status if progress else 'new'}[/dim]")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "learn": command_learn,
+    "courses": command_courses,
+    "replay": command_replay,
+    "lint": command_lint,
+    "schema": command_schema,
+    "new": command_new,
+    "path": command_path,
+}
 
 
 def main(argv=None):

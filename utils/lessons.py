@@ -52,6 +52,7 @@ class Misconception(Strict):
     description: str
     phrasings: list[str] = Field(min_length=1)
     remedy: str = Field(description="what to tell a learner who holds it, without giving the answer")
+    example: str | None = Field(None, description="an answer that holds it; lint checks it grades incorrect")
 
 
 class SampleAnswer(Strict):
@@ -116,6 +117,42 @@ class Course(Strict):
     lessons: list[str] = Field(min_length=1, description="lesson ids in teaching order; LESSON.yaml beside this file")
 
 
+class ReadingPath(Strict):
+    id: str = Id
+    title: str
+    description: str = ""
+    steps: list[str] = Field(min_length=1, description="COURSE or COURSE/LESSON ids, in reading order")
+
+
+class ReadingPaths(Strict):
+    format: Literal[1]
+    paths: list[ReadingPath] = Field(min_length=1)
+
+
+# The kinds of file in a library, by file name; any other .yaml is a lesson.
+SPECIAL_FILES = {"vocabulary.yaml": Vocabulary, "course.yaml": Course, "paths.yaml": ReadingPaths}
+SCHEMA_FILES = {
+    Lesson: "schema.json",
+    Course: "course.schema.json",
+    Vocabulary: "vocabulary.schema.json",
+    ReadingPaths: "paths.schema.json",
+}
+
+
+SCHEMA_KINDS = {"lesson": Lesson, "course": Course, "vocabulary": Vocabulary, "paths": ReadingPaths}
+
+
+def model_for(path):
+    return SPECIAL_FILES.get(Path(path).name, Lesson)
+
+
+def json_schema(model):
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"PocketTutor {model.__name__.lower()} file, format 1"
+    return schema
+
+
 def _require_unique(kind, ids):
     seen = set()
     for item in ids:
@@ -161,6 +198,12 @@ class Library:
     def __init__(self, root=None):
         self.root = Path(root) if root else default_library()
         self._courses = None
+
+    def reading_paths(self):
+        path = self.root / "paths.yaml"
+        if not path.exists():
+            return {}
+        return {p.id: p for p in parse_model(ReadingPaths, path).paths}
 
     def vocabulary(self):
         path = self.root / "vocabulary.yaml"

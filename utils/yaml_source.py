@@ -15,6 +15,8 @@ from utils.errors import SourceError
 # Deeper nesting than this is never a lesson; refusing it keeps a hostile file
 # from exhausting the stack while constructing.
 MAX_DEPTH = 64
+# A lesson is tens of kilobytes; refusing huge files keeps lint and learn fast on any input.
+MAX_BYTES = 5 * 1024 * 1024
 
 
 class YamlDocument:
@@ -100,6 +102,8 @@ def load_yaml(path):
     """Read and parse a YAML file; every failure is a one-line SourceError."""
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            raise SourceError(path, f"larger than {MAX_BYTES // (1024 * 1024)} MB; not a lesson file")
         raw = path.read_bytes()
     except IsADirectoryError:
         raise SourceError(path, "is a directory, not a YAML file") from None

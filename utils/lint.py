@@ -1,0 +1,338 @@
+"""`tutor lint`: every problem in a course library, each at its file and line.
+
+Unlike loading (which stops at the first problem), lint reports all of them:
+YAML and schema errors, duplicate and unknown ids, prerequisite cycles, and the
+rubric checks that run the offline grader on each question's own reference
+answer, misconception examples and labelled samples. See docs/authoring.md.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from utils.errors import SourceError
+from utils.grading import grade
+from utils.lessons import Course, Lesson, Question, ReadingPaths, Vocabulary, model_for
+from utils.yaml_source import load_yaml
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    column: int
+    severity: str  # error | warning
+    message: str
+
+    def __str__(self):
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+
+    def as_json(self):
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+class FileReport:
+    """The problems of one file, located through its parsed document."""
+
+    def __init__(self, document):
+        self.document = document
+        self.problems = []
+
+    def add(self, loc, message, severity="error"):
+        line, column = self.document.position(loc)
+        self.problems.append(Problem(str(self.document.path), line, column, severity, message))
+
+
+def _message(error):
+    loc, kind = error["loc"], error["type"]
+    if kind == "missing":
+        return f"missing field '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc[-1]}'"
+    where = ".".join(str(part) for part in loc)
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+def _schema_errors(report, model, data):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            # Duplicate ids are reported by _duplicates, at the duplicate itself.
+            if error["type"] == "value_error" and "duplicate" in error["msg"]:
+                continue
+            report.add(error["loc"], _message(error))
+        return None
+
+
+def _items(data, key):
+    value = data.get(key) if isinstance(data, dict) else None
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _duplicates(report, loc, items, kind):
+    seen = set()
+    for index, item in items:
+        item_id = item.get("id")
+        if not isinstance(item_id, str):
+            continue
+        if item_id in seen:
+            report.add((*loc, index, "id"), f"duplicate {kind} id '{item_id}'")
+        seen.add(item_id)
+
+
+def _check_question(report, loc, raw, synonyms):
+    """Rubric self-consistency: the grader must agree with the author."""
+    try:
+        question = Question.model_validate(raw)
+    except ValidationError:
+        return  # its schema errors are already reported
+    _duplicates(report, (*loc, "key_ideas"), _items(raw, "key_ideas"), "key idea")
+    _duplicates(report, (*loc, "misconceptions"), _items(raw, "misconceptions"), "misconception")
+    verdict = grade(question, question.reference_answer, synonyms).verdict
+    if verdict != "correct":
+        report.add((*loc, "reference_answer"), f"the grader marks the reference answer {verdict}, not correct")
+    for index, misconception in enumerate(question.misconceptions):
+        if misconception.example is not None:
+            verdict = grade(question, misconception.example, synonyms).verdict
+            if verdict != "incorrect":
+                report.add(
+                    (*loc, "misconceptions", index, "example"),
+                    f"the grader marks misconception '{misconception.id}''s example {verdict}, not incorrect",
+                )
+    for index, sample in enumerate(question.samples):
+        verdict = grade(question, sample.text, synonyms).verdict
+        if verdict != sample.label:
+            report.add((*loc, "samples", index, "label"), f"sample labelled {sample.label} is graded {verdict}")
+    if not question.hints:
+        report.add((*loc, "id"), f"question '{question.id}' has no hint", "warning")
+    for index, hint in enumerate(question.hints):
+        if grade(question, hint, synonyms).verdict == "correct":
+            report.add((*loc, "hints", index), "this hint states the answer (the grader marks it correct)", "warning")
+
+
+def _check_lesson(report, data, context):
+    path = report.document.path
+    if isinstance(data.get("id"), str) and data["id"] != path.stem:
+        report.add(("id",), f"lesson id '{data['id']}' differs from its file name '{path.stem}'")
+    synonyms = data.get("synonyms") if isinstance(data.get("synonyms"), dict) else {}
+    if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in synonyms.values()):
+        synonyms = {}
+    for index, ref in enumerate(data.get("prerequisites") or []):
+        if isinstance(ref, str) and context.lesson_refs is not None and ref not in context.lesson_refs:
+            report.add(("prerequisites", index), f"unknown prerequisite lesson '{ref}'")
+    concepts = _items(data, "concepts")
+    _duplicates(report, ("concepts",), concepts, "concept")
+    for ci, concept in concepts:
+        analogies = _items(concept, "analogies")
+        _duplicates(report, ("concepts", ci, "analogies"), analogies, "analogy")
+        _duplicates(report, ("concepts", ci, "questions"), _items(concept, "questions"), "question")
+        if isinstance(concept.get("analogies"), list) and len(concept["analogies"]) < 2:
+            report.add(
+                ("concepts", ci, "analogies"), f"concept '{concept.get('id')}' has fewer than 2 analogies", "warning"
+            )
+        for ai, analogy in analogies:
+            term = analogy.get("term")
+            if isinstance(term, str) and context.vocabulary is not None and term not in context.vocabulary:
+                report.add(("concepts", ci, "analogies", ai, "term"), f"unknown vocabulary term '{term}'")
+        for qi, question in _items(concept, "questions"):
+            _check_question(report, ("concepts", ci, "questions", qi), question, synonyms)
+
+
+def _check_course(report, data, context):
+    folder = report.document.path.parent
+    if isinstance(data.get("id"), str) and data["id"] != folder.name:
+        report.add(("id",), f"course id '{data['id']}' differs from its folder '{folder.name}'")
+    seen = set()
+    for index, lesson_id in enumerate(data.get("lessons") or []):
+        if not isinstance(lesson_id, str):
+            continue
+        if lesson_id in seen:
+            report.add(("lessons", index), f"lesson '{lesson_id}' is listed twice")
+        seen.add(lesson_id)
+        if not (folder / f"{lesson_id}.yaml").is_file():
+            report.add(("lessons", index), f"no lesson file {lesson_id}.yaml beside this course")
+    for index, ref in enumerate(data.get("prerequisites") or []):
+        if isinstance(ref, str) and context.course_ids is not None and ref not in context.course_ids:
+            report.add(("prerequisites", index), f"unknown prerequisite course '{ref}'")
+
+
+def _check_vocabulary(report, data, context):
+    _duplicates(report, ("terms",), _items(data, "terms"), "vocabulary term")
+    for index, term in _items(data, "terms"):
+        ref = term.get("introduced_in")
+        if isinstance(ref, str) and context.lesson_refs is not None and ref not in context.lesson_refs:
+            report.add(("terms", index, "introduced_in"), f"unknown lesson '{ref}'", "warning")
+
+
+def _check_paths(report, data, context):
+    _duplicates(report, ("paths",), _items(data, "paths"), "reading path")
+    known = (context.lesson_refs or set()) | (context.course_ids or set())
+    for pi, reading_path in _items(data, "paths"):
+        for si, step in enumerate(reading_path.get("steps") or []):
+            if isinstance(step, str) and context.lesson_refs is not None and step not in known:
+                report.add(("paths", pi, "steps", si), f"unknown course or lesson '{step}'")
+
+
+CHECKS = {Lesson: _check_lesson, Course: _check_course, Vocabulary: _check_vocabulary, ReadingPaths: _check_paths}
+
+
+class LibraryContext:
+    """What cross-references resolve against: the library a file belongs to.
+    None where there is no library around the file (then nothing is 'unknown')."""
+
+    def __init__(self, root):
+        self.root = root
+        self.vocabulary = self.lesson_refs = self.course_ids = None
+        self.documents = {}
+        if root is None:
+            return
+        vocabulary = root / "vocabulary.yaml"
+        self.vocabulary = set(_ids(self._data(vocabulary), "terms")) if vocabulary.is_file() else None
+        self.course_ids, self.lesson_refs = set(), set()
+        for course_file in sorted(root.glob("*/course.yaml")):
+            data = self._data(course_file)
+            self.course_ids.add(course_file.parent.name)
+            lessons = data.get("lessons") if isinstance(data, dict) else None
+            for lesson_id in lessons if isinstance(lessons, list) else []:
+                if isinstance(lesson_id, str):
+                    self.lesson_refs.add(f"{course_file.parent.name}/{lesson_id}")
+
+    def _data(self, path):
+        try:
+            document = self.documents[path] = self.documents.get(path) or load_yaml(path)
+        except SourceError:
+            return None
+        return document.data
+
+
+def _ids(data, key):
+    return [item.get("id") for _, item in _items(data, key) if isinstance(item.get("id"), str)]
+
+
+def find_library_root(path):
+    """The nearest folder at or above `path` that looks like a library."""
+    path = Path(path).resolve()
+    for folder in [path, *path.parents] if path.is_dir() else list(path.parents):
+        if (folder / "vocabulary.yaml").is_file() or any(folder.glob("*/course.yaml")):
+            return folder
+    return None
+
+
+def lint_file(path, context):
+    """All problems of one file."""
+    path = Path(path)
+    try:
+        document = load_yaml(path)
+    except SourceError as exc:
+        return [Problem(exc.path, exc.line or 1, exc.column or 1, "error", exc.message)]
+    context.documents[path.resolve()] = document
+    report = FileReport(document)
+    model = model_for(path)
+    if not isinstance(document.data, dict):
+        found = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
+        report.add((), f"expected a mapping of fields, found {found}")
+        return report.problems
+    _schema_errors(report, model, document.data)
+    CHECKS[model](report, document.data, context)
+    return report.problems
+
+
+def library_files(root):
+    root = Path(root)
+    files = [root / name for name in ("vocabulary.yaml", "paths.yaml") if (root / name).is_file()]
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / "course.yaml").is_file()):
+        files.append(folder / "course.yaml")
+        files += sorted(p for p in folder.glob("*.yaml") if p.name != "course.yaml")
+    return files
+
+
+def _cycles(context):
+    """Prerequisite cycles among courses and among lessons, reported at the
+    prerequisite entry that closes each cycle."""
+    problems = []
+    graphs = {"course": {}, "lesson": {}}
+    where = {}
+    for path, document in context.documents.items():
+        data = document.data if isinstance(document.data, dict) else {}
+        prerequisites = data.get("prerequisites")
+        if not isinstance(prerequisites, list):
+            continue
+        if path.name == "course.yaml":
+            kind, node = "course", path.parent.name
+        elif model_for(path) is Lesson:
+            kind, node = "lesson", f"{path.parent.name}/{path.stem}"
+        else:
+            continue
+        graphs[kind][node] = [p for p in prerequisites if isinstance(p, str)]
+        for index, prerequisite in enumerate(prerequisites):
+            where[(kind, node, prerequisite)] = (document, index)
+    for kind, graph in graphs.items():
+        state = {}
+
+        def visit(node, trail, kind=kind, graph=graph, state=state):
+            state[node] = "open"
+            for nxt in graph.get(node, []):
+                if state.get(nxt) == "open":
+                    cycle = trail[trail.index(nxt) :] + [node, nxt] if nxt in trail else [node, nxt]
+                    document, index = where[(kind, node, nxt)]
+                    line, column = document.position(("prerequisites", index))
+                    problems.append(
+                        Problem(
+                            str(document.path),
+                            line,
+                            column,
+                            "error",
+                            f"{kind} prerequisite cycle: {' -> '.join(_dedupe(cycle))}",
+                        )
+                    )
+                elif nxt not in state:
+                    visit(nxt, [*trail, node])
+            state[node] = "done"
+
+        for node in sorted(graph):
+            if node not in state:
+                visit(node, [])
+    return problems
+
+
+def _dedupe(chain):
+    out = []
+    for item in chain:
+        if not out or out[-1] != item:
+            out.append(item)
+    return out
+
+
+def lint(paths):
+    """Problems in `paths` (files or library folders), sorted by place."""
+    problems = []
+    for target in paths:
+        target = Path(target)
+        if not target.exists():
+            problems.append(Problem(str(target), 1, 1, "error", "no such file or folder"))
+            continue
+        root = find_library_root(target)
+        context = LibraryContext(root)
+        files = (
+            library_files(target)
+            if target.is_dir() and root == target.resolve()
+            else (sorted(target.rglob("*.yaml")) if target.is_dir() else [target])
+        )
+        for path in files:
+            problems += lint_file(path, context)
+        problems += _cycles(context)
+    return sorted(set(problems))
+
+
+def summary(problems, files_checked=None):
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error(s), {warnings} warning(s)"
