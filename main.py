@@ -223,8 +223,9 @@ def command_schema(args):
 
 
 def command_new(args):
-    from utils.lessons import default_library
     from utils.scaffold import new_course, new_lesson
+
+    from utils.lessons import default_library
 
     library = default_library()
     if args.kind == "course":

@@ -15,6 +15,7 @@ from utils.session import (
     position_from_progress,
     progress_table,
     record_position,
+    unmet_prerequisites,
 )
 from utils.teachers import OfflineTeacher, authored_probe
 
@@ -57,18 +58,24 @@ def _analogy_title(analogy, vocabulary):
 
 class LoadLesson(Node):
     def prep(self, shared):
-        return shared["library"], shared["lesson_ref"]
+        completed = {ref for ref, progress in shared["profile"].lessons.items() if progress.status == "complete"}
+        return shared["library"], shared["lesson_ref"], completed
 
     def exec(self, prep_res):
-        library, ref = prep_res
-        return library.lesson(ref)
+        library, ref, completed = prep_res
+        lesson = library.lesson(ref)
+        return lesson, unmet_prerequisites(library, ref, lesson, completed)
 
-    def post(self, shared, prep_res, lesson):
+    def post(self, shared, prep_res, res):
+        lesson, unmet = res
         ref, profile, console = shared["lesson_ref"], shared["profile"], shared["console"]
         shared["lesson"] = lesson
         progress = profile.progress(ref)
         console.rule(lesson.title)
         console.line(f"Engine: {shared['teacher'].describe()}", style="dim")
+        if unmet:
+            # A warning, not a refusal: the learner may know the material already.
+            console.notice(f"This lesson builds on {', '.join(unmet)}, not finished yet; carrying on anyway.")
         if progress.status == "complete":
             console.line("You finished this lesson before; here it is again from the start.")
             progress.status, progress.explained, progress.concept, progress.question = "in_progress", False, None, None

@@ -146,6 +146,14 @@ def model_for(path):
     return SPECIAL_FILES.get(Path(path).name, Lesson)
 
 
+def write_schemas(root):
+    """Write the JSON Schema files editors use; a test keeps them in sync."""
+    import json
+
+    for model, name in SCHEMA_FILES.items():
+        (Path(root) / name).write_text(json.dumps(json_schema(model), indent=2) + "\n", encoding="utf-8")
+
+
 def json_schema(model):
     schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -161,14 +169,18 @@ def _require_unique(kind, ids):
         seen.add(item)
 
 
-def _describe(error):
-    loc = ".".join(str(part) for part in error["loc"])
-    message = error["msg"]
-    if error["type"] == "missing":
-        return f"missing field '{error['loc'][-1]}'"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field '{error['loc'][-1]}'"
-    return f"{loc}: {message}" if loc else message
+def describe_error(error):
+    """One pydantic error as a short message; the line number says where."""
+    loc, kind = error["loc"], error["type"]
+    if kind == "missing":
+        return f"missing field '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc[-1]}'"
+    # Name the field from its last key on, e.g. "styles[0]".
+    names = [i for i, part in enumerate(loc) if isinstance(part, str)]
+    tail = loc[names[-1] :] if names else loc
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in tail).lstrip(".")
+    return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def parse_model(model, path):
@@ -181,7 +193,7 @@ def parse_model(model, path):
     except ValidationError as exc:
         first = exc.errors()[0]
         # A model-level check (duplicate ids) reports on its container.
-        raise document.error(first["loc"], _describe(first)) from None
+        raise document.error(first["loc"], describe_error(first)) from None
 
 
 def default_library():

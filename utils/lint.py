@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from utils.errors import SourceError
 from utils.grading import grade
-from utils.lessons import Course, Lesson, Question, ReadingPaths, Vocabulary, model_for
+from utils.lessons import Course, Lesson, Question, ReadingPaths, Vocabulary, describe_error, model_for
 from utils.yaml_source import load_yaml
 
 
@@ -50,16 +50,6 @@ class FileReport:
         self.problems.append(Problem(str(self.document.path), line, column, severity, message))
 
 
-def _message(error):
-    loc, kind = error["loc"], error["type"]
-    if kind == "missing":
-        return f"missing field '{loc[-1]}'"
-    if kind == "extra_forbidden":
-        return f"unknown field '{loc[-1]}'"
-    where = ".".join(str(part) for part in loc)
-    return f"{where}: {error['msg']}" if where else error["msg"]
-
-
 def _schema_errors(report, model, data):
     try:
         return model.model_validate(data)
@@ -68,7 +58,7 @@ def _schema_errors(report, model, data):
             # Duplicate ids are reported by _duplicates, at the duplicate itself.
             if error["type"] == "value_error" and "duplicate" in error["msg"]:
                 continue
-            report.add(error["loc"], _message(error))
+            report.add(error["loc"], describe_error(error))
         return None
 
 
@@ -332,7 +322,7 @@ def lint(paths):
     return sorted(set(problems))
 
 
-def summary(problems, files_checked=None):
+def summary(problems):
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    return f"{errors} error(s), {warnings} warning(s)"
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from utils.errors import UsageError
-from utils.lessons import Style
+from utils.lessons import Style, describe_error
 from utils.yaml_source import load_yaml
 
 SCHEMA_VERSION = 1
@@ -131,8 +131,7 @@ def _parse_profile(path):
         return Profile.model_validate(document.data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise document.error(first["loc"], f"{loc}: {first['msg']}") from None
+        raise document.error(first["loc"], describe_error(first)) from None
 
 
 class ProfileStore:

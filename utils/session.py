@@ -68,6 +68,17 @@ def next_position(lesson, position):
     return "complete", dict(position)
 
 
+def unmet_prerequisites(library, lesson_ref, lesson, completed):
+    """Prerequisite lessons, and lessons of prerequisite courses, that the
+    learner has not completed."""
+    course = library.courses()[lesson_ref.split("/")[0]]
+    needed = list(lesson.prerequisites)
+    for course_id in course.prerequisites:
+        prerequisite = library.courses().get(course_id)
+        needed += [f"{course_id}/{lesson_id}" for lesson_id in prerequisite.lessons] if prerequisite else []
+    return [ref for ref in needed if ref not in completed]
+
+
 def record_position(profile, lesson_ref, lesson, position, explained):
     progress = profile.progress(lesson_ref)
     concept, question = current(lesson, position)

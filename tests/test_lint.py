@@ -1,0 +1,157 @@
+"""`tutor lint`, the schema files and the course graph."""
+
+import json
+import re
+import shutil
+
+import pytest
+
+import main
+from conftest import FIXTURES, ROOT
+from utils.lessons import SCHEMA_FILES, json_schema
+from utils.lint import lint, summary
+
+PLANTED = ROOT / "tests" / "fixtures" / "planted"
+
+
+def test_ten_planted_mistakes_give_ten_messages_at_their_lines():
+    path = PLANTED / "demo" / "mistakes.yaml"
+    expected = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = re.search(r"# MISTAKE: (.*)$", line)
+        if match:
+            expected[number] = match.group(1)
+    assert len(expected) == 10
+    problems = lint([PLANTED])
+    assert len(problems) == 10, "\n".join(map(str, problems))
+    for problem in problems:
+        assert problem.path.endswith("mistakes.yaml")
+        assert problem.line in expected, str(problem)
+        assert expected[problem.line] in problem.message, str(problem)
+    assert sorted(p.line for p in problems) == sorted(expected)
+    assert {p.severity for p in problems} == {"error", "warning"}
+
+
+def test_the_shipped_library_lints_clean():
+    assert lint([ROOT / "lessons"]) == []
+    assert lint([FIXTURES]) == []
+
+
+def test_schema_files_match_the_models():
+    for model, name in SCHEMA_FILES.items():
+        shipped = json.loads((ROOT / "lessons" / name).read_text())
+        assert shipped == json_schema(model), f"lessons/{name} is stale: run utils.lessons.write_schemas('lessons')"
+
+
+def test_schema_command_prints_the_lesson_schema(capsys):
+    assert main.main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "PocketTutor lesson file, format 1"
+
+
+def test_cli_lists_every_problem_then_a_summary_and_exits_1(capsys):
+    assert main.main(["lint", str(PLANTED)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 11
+    assert re.match(r".*mistakes\.yaml:\d+:\d+: (error|warning): ", lines[0])
+    assert lines[-1] == "9 errors, 1 warning"
+
+
+def test_cli_json(capsys):
+    assert main.main(["lint", "--json", str(PLANTED)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["problems"]) == 10
+    assert set(report["problems"][0]) == {"path", "line", "column", "severity", "message"}
+
+
+def test_clean_library_exits_0(capsys):
+    assert main.main(["lint", str(FIXTURES)]) == 0
+    assert capsys.readouterr().out.strip() == "0 errors, 0 warnings"
+
+
+def test_yaml_syntax_error_at_its_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("format: 1\nid: broken\ntitle: [oops\nsummary: x\n")
+    problems = lint([bad])
+    assert len(problems) == 1
+    assert problems[0].severity == "error" and "invalid YAML" in problems[0].message
+
+
+def test_missing_path_is_an_error(tmp_path):
+    problems = lint([tmp_path / "nope.yaml"])
+    assert problems[0].message == "no such file or folder"
+
+
+def copy_fixtures(tmp_path):
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    return root
+
+
+def test_prerequisite_cycles_are_reported(tmp_path):
+    root = copy_fixtures(tmp_path)
+    course = root / "demo" / "course.yaml"
+    course.write_text(course.read_text().replace("lessons: [levers]", "lessons: [levers, pulleys]"))
+    levers = root / "demo" / "levers.yaml"
+    pulleys = root / "demo" / "pulleys.yaml"
+    pulleys.write_text(
+        levers.read_text()
+        .replace("id: levers", "id: pulleys", 1)
+        .replace("summary: Why a long lever lifts a heavy stone.", "summary: Pulleys.\nprerequisites: [demo/levers]")
+    )
+    levers.write_text(
+        levers.read_text().replace(
+            "summary: Why a long lever lifts a heavy stone.", "summary: Levers.\nprerequisites: [demo/pulleys]"
+        )
+    )
+    problems = [p for p in lint([root]) if "cycle" in p.message]
+    assert len(problems) == 1
+    assert (
+        "demo/levers -> demo/pulleys -> demo/levers" in problems[0].message
+        or "demo/pulleys -> demo/levers -> demo/pulleys" in problems[0].message
+    )
+
+
+def test_course_listing_a_missing_lesson(tmp_path):
+    root = copy_fixtures(tmp_path)
+    course = root / "demo" / "course.yaml"
+    course.write_text(course.read_text().replace("lessons: [levers]", "lessons: [levers, ghost]"))
+    problems = lint([root])
+    assert [p.message for p in problems] == ["no lesson file ghost.yaml beside this course"]
+    assert problems[0].line == course.read_text().splitlines().index("lessons: [levers, ghost]") + 1
+
+
+def test_summary_wording():
+    assert summary([]) == "0 errors, 0 warnings"
+
+
+def test_learn_warns_but_does_not_refuse_unmet_prerequisites(tmp_path, monkeypatch, capsys):
+    root = copy_fixtures(tmp_path)
+    levers = root / "demo" / "levers.yaml"
+    levers.write_text(
+        levers.read_text().replace(
+            "summary: Why a long lever lifts a heavy stone.", "summary: Levers.\nprerequisites: [demo/basics]"
+        )
+    )
+    course = root / "demo" / "course.yaml"
+    course.write_text(course.read_text().replace("lessons: [levers]", "lessons: [levers, basics]"))
+    shutil.copy(levers, root / "demo" / "basics.yaml")
+    (root / "demo" / "basics.yaml").write_text(
+        levers.read_text()
+        .replace("id: levers", "id: basics", 1)
+        .replace("prerequisites: [demo/basics]", "prerequisites: []")
+    )
+    monkeypatch.setenv("TUTOR_LESSONS", str(root))
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(""))
+    assert main.main(["learn", "demo/levers"]) == 0
+    out = capsys.readouterr().out
+    assert "builds on demo/basics, not finished yet; carrying on anyway" in out
+    assert "Why does a longer lever" in out
+
+
+def test_path_command_lists_and_shows(capsys):
+    assert main.main(["path"]) == 0
+    assert "quickstart" in capsys.readouterr().out
+    assert main.main(["path", "quickstart"]) == 0
+    assert "lora/mechanics" in capsys.readouterr().out
+    assert main.main(["path", "nowhere"]) == 1
+    assert "unknown reading path 'nowhere'" in capsys.readouterr().err
