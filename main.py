@@ -7,6 +7,7 @@ Exit statuses:
          replay script, or a `replay --check` that found a difference
     70   an internal error (a bug): one line, or a traceback with --debug
     130  interrupted with Ctrl-C (progress is saved first)
+    141  the reader of the output went away (e.g. `tutor courses --json | head`)
 """
 
 import argparse
@@ -17,7 +18,7 @@ import tempfile
 
 from utils.errors import ReplayMismatch, TutorError, UsageError
 
-EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
+EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 70, 130, 141
 
 
 class Parser(argparse.ArgumentParser):
@@ -149,18 +150,29 @@ def command_courses(args):
                     "questions": len(questions),
                     "samples": sum(len(q.samples) for q in questions),
                     "status": progress.status if progress else "new",
+                    "prerequisites": lesson.prerequisites,
                 }
             )
-        catalogue.append({"id": course.id, "number": course.number, "title": course.title, "lessons": lessons})
+        catalogue.append(
+            {
+                "id": course.id,
+                "number": course.number,
+                "title": course.title,
+                "prerequisites": course.prerequisites,
+                "lessons": lessons,
+            }
+        )
     if args.json:
         print(json.dumps({"courses": catalogue}, indent=2))
         return EXIT_OK
     tree = Tree("Courses (start one with `tutor learn COURSE/LESSON`)")
     for course in catalogue:
-        branch = tree.add(f"[bold]{course['title']}[/bold]  ({course['id']})")
+        needs = f"  [dim]after {', '.join(course['prerequisites'])}[/dim]" if course["prerequisites"] else ""
+        branch = tree.add(f"[bold]{course['title']}[/bold]  ({course['id']}){needs}")
         for lesson in course["lessons"]:
+            needs = f", after {', '.join(lesson['prerequisites'])}" if lesson["prerequisites"] else ""
             branch.add(
-                f"{lesson['id']}  {lesson['title']}  [dim]{lesson['concepts']} concepts, {lesson['status']}[/dim]"
+                f"{lesson['id']}  {lesson['title']}  [dim]{lesson['concepts']} concepts, {lesson['status']}{needs}[/dim]"
             )
     Console(highlight=False).print(tree)
     return EXIT_OK
@@ -296,6 +308,10 @@ def main(argv=None):
             argv = ["learn", *argv]  # `tutor` alone, or with learn's options, starts a lesson
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # Nobody reads any more: say nothing, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("\nInterrupted; progress saved.", file=sys.stderr)
         return EXIT_INTERRUPTED
