@@ -235,9 +235,8 @@ def command_schema(args):
 
 
 def command_new(args):
-    from utils.scaffold import new_course, new_lesson
-
     from utils.lessons import default_library
+    from utils.scaffold import new_course, new_lesson
 
     library = default_library()
     if args.kind == "course":

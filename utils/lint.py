@@ -95,12 +95,17 @@ def _check_question(report, loc, raw, synonyms):
             if verdict != "incorrect":
                 report.add(
                     (*loc, "misconceptions", index, "example"),
-                    f"the grader marks misconception '{misconception.id}''s example {verdict}, not incorrect",
+                    f"the example of misconception '{misconception.id}' is graded {verdict}, not incorrect",
                 )
     for index, sample in enumerate(question.samples):
-        verdict = grade(question, sample.text, synonyms).verdict
-        if verdict != sample.label:
-            report.add((*loc, "samples", index, "label"), f"sample labelled {sample.label} is graded {verdict}")
+        result = grade(question, sample.text, synonyms)
+        if result.verdict != sample.label:
+            why = [f"met: {', '.join(result.met) or 'none'}"]
+            why += [f"holds: {', '.join(result.misconceptions)}"] if result.misconceptions else []
+            report.add(
+                (*loc, "samples", index, "label"),
+                f"sample labelled {sample.label} is graded {result.verdict} ({'; '.join(why)})",
+            )
     if not question.hints:
         report.add((*loc, "id"), f"question '{question.id}' has no hint", "warning")
     for index, hint in enumerate(question.hints):

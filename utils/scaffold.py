@@ -221,12 +221,12 @@ def new_course(library_root, name):
     root = Path(library_root)
     course_path = root / name / "course.yaml"
     lesson_path = root / name / f"{FIRST_LESSON}.yaml"
+    if (root / name).exists() and not (root / name).is_dir():
+        raise UsageError(f"{root / name} already exists and is not a folder; not overwriting it")
     for path in (course_path, lesson_path):
         _refuse_existing(path)
     schema = _schema(root, course_path, Course)
-    course_text = _fill(
-        COURSE_TEMPLATE, schema, id=_scalar(name), name=name, title=_title(name), first=FIRST_LESSON
-    )
+    course_text = _fill(COURSE_TEMPLATE, schema, id=_scalar(name), name=name, title=_title(name), first=FIRST_LESSON)
     atomic_write_text(course_path, course_text)
     atomic_write_text(lesson_path, _lesson_text(root, name, FIRST_LESSON, lesson_path))
     return [course_path, lesson_path]
@@ -248,8 +248,11 @@ def new_lesson(library_root, course, name):
     _refuse_existing(lesson_path)
     # Work out the new course.yaml before writing anything, so a course file
     # that cannot be edited leaves the library untouched.
-    with open(course_path, encoding="utf-8", newline="") as handle:
-        course_text = handle.read()
+    try:
+        with open(course_path, encoding="utf-8", newline="") as handle:
+            course_text = handle.read()
+    except UnicodeDecodeError:
+        raise UsageError(f"{course_path}: not UTF-8 text; cannot add '{name}' to its lessons") from None
     new_course_text = add_lesson_to_course(course_text, name, course_path)
     atomic_write_text(lesson_path, _lesson_text(root, course, name, lesson_path))
     if new_course_text is None:

@@ -71,9 +71,21 @@ def _depth(node, limit):
     return 0
 
 
+def _reader_error(path, text, exc):
+    """A character YAML refuses, at its line and column."""
+    character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+    before = text[: exc.position]
+    line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+    return SourceError(path, f"invalid YAML: {exc.reason} ({character})", line, column)
+
+
 def parse_yaml(text, path):
     """Parse one YAML document from `text`; errors name `path` and the line."""
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks characters as soon as the loader is built.
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(path, text, exc) from None
     try:
         root = loader.get_single_node()
         if root is not None and _depth(root, MAX_DEPTH):
@@ -89,8 +101,10 @@ def parse_yaml(text, path):
         if mark is None:
             raise SourceError(path, f"invalid YAML: {problem}") from None
         raise SourceError(path, f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(path, text, exc) from None
     except yaml.YAMLError as exc:
-        raise SourceError(path, f"invalid YAML: {exc}") from None
+        raise SourceError(path, "invalid YAML: " + " ".join(str(exc).split())) from None
     except RecursionError:
         raise SourceError(path, "invalid YAML: nesting too deep") from None
     finally:
