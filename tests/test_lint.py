@@ -4,10 +4,9 @@ import json
 import re
 import shutil
 
-import pytest
+from conftest import FIXTURES, ROOT
 
 import main
-from conftest import FIXTURES, ROOT
 from utils.lessons import SCHEMA_FILES, json_schema
 from utils.lint import lint, summary
 
