@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 
-from utils.errors import ReplayMismatch, TutorError, UsageError
+from utils.errors import ReplayMismatch, TutorError, UsageError, printable
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 70, 130, 141
 
@@ -124,6 +124,7 @@ def command_learn(args):
 
 def command_courses(args):
     from rich.console import Console
+    from rich.markup import escape
     from rich.tree import Tree
 
     from utils.lessons import Library
@@ -167,13 +168,12 @@ def command_courses(args):
         return EXIT_OK
     tree = Tree("Courses (start one with `tutor learn COURSE/LESSON`)")
     for course in catalogue:
-        needs = f"  [dim]after {', '.join(course['prerequisites'])}[/dim]" if course["prerequisites"] else ""
-        branch = tree.add(f"[bold]{course['title']}[/bold]  ({course['id']}){needs}")
+        needs = f"  [dim]after {escape(', '.join(course['prerequisites']))}[/dim]" if course["prerequisites"] else ""
+        branch = tree.add(f"[bold]{escape(course['title'])}[/bold]  ({course['id']}){needs}")
         for lesson in course["lessons"]:
             needs = f", after {', '.join(lesson['prerequisites'])}" if lesson["prerequisites"] else ""
-            branch.add(
-                f"{lesson['id']}  {lesson['title']}  [dim]{lesson['concepts']} concepts, {lesson['status']}{needs}[/dim]"
-            )
+            details = escape(f"{lesson['concepts']} concepts, {lesson['status']}{needs}")
+            branch.add(f"{lesson['id']}  {escape(lesson['title'])}  [dim]{details}[/dim]")
     Console(highlight=False).print(tree)
     return EXIT_OK
 
@@ -254,6 +254,7 @@ def command_new(args):
 
 def command_path(args):
     from rich.console import Console
+    from rich.markup import escape
 
     from utils.lessons import Library
     from utils.profiles import ProfileStore, data_home
@@ -275,7 +276,7 @@ def command_path(args):
     name = profile_name(args)
     profile = store.load_or_create(name) if store.path(name).exists() else None
     reading_path = paths[args.name]
-    out.print(f"[bold]{reading_path.title}[/bold]  {reading_path.description}")
+    out.print(f"[bold]{escape(reading_path.title)}[/bold]  {escape(reading_path.description)}")
     for number, step in enumerate(reading_path.steps, 1):
         refs = (
             [library.resolve(step)]
@@ -317,12 +318,15 @@ def main(argv=None):
     except TutorError as exc:
         if debug:
             raise
-        print(f"tutor: error: {exc}", file=sys.stderr)
+        print(f"tutor: error: {printable(exc)}", file=sys.stderr)
         return exc.exit_status
     except Exception as exc:
         if debug:
             raise
-        print(f"tutor: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
+        print(
+            f"tutor: internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for a traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

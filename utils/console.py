@@ -77,7 +77,8 @@ class TutorConsole:
         self.echo_input = echo_input
 
     def panel(self, title, markdown, style="cyan"):
-        self.out.print(Panel(Markdown(markdown), title=title, title_align="left", border_style=style))
+        # Titles come from lesson files: Text keeps a "[" in them from being read as markup.
+        self.out.print(Panel(Markdown(markdown), title=Text(title), title_align="left", border_style=style))
 
     def stream_panel(self, title, chunks, style="cyan"):
         """Show text as it arrives; returns the whole text."""
@@ -87,12 +88,11 @@ class TutorConsole:
                 text += chunk
             self.panel(title, text, style)
             return text
-        with Live(
-            Panel("", title=title, title_align="left", border_style=style), console=self.out, refresh_per_second=12
-        ) as live:
+        heading = Text(title)
+        with Live(Panel("", title=heading, title_align="left", border_style=style), console=self.out) as live:
             for chunk in chunks:
                 text += chunk
-                live.update(Panel(Markdown(text), title=title, title_align="left", border_style=style))
+                live.update(Panel(Markdown(text), title=heading, title_align="left", border_style=style))
         return text
 
     def say(self, markdown):
@@ -105,7 +105,7 @@ class TutorConsole:
         self.out.print(Text(text, style="yellow"))
 
     def rule(self, title=""):
-        self.out.rule(title)
+        self.out.rule(Text(title))
 
     def print(self, renderable):
         self.out.print(renderable)

@@ -7,6 +7,12 @@ with --debug.
 """
 
 
+def printable(text):
+    """Text safe for one terminal line: control characters (a newline in a
+    YAML key, an escape sequence) are shown escaped, not sent as they are."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+
+
 class TutorError(Exception):
     """A problem the user can fix; printed as one line."""
 
@@ -21,7 +27,7 @@ class SourceError(TutorError):
         self.message = message
         self.line = line
         self.column = column
-        super().__init__(self.location() + message)
+        super().__init__(printable(self.location() + message))
 
     def location(self):
         where = self.path

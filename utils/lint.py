@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from utils.errors import SourceError
+from utils.errors import SourceError, printable
 from utils.grading import grade
 from utils.lessons import Course, Lesson, Question, ReadingPaths, Vocabulary, describe_error, model_for
 from utils.yaml_source import load_yaml
@@ -47,7 +47,7 @@ class FileReport:
 
     def add(self, loc, message, severity="error"):
         line, column = self.document.position(loc)
-        self.problems.append(Problem(str(self.document.path), line, column, severity, message))
+        self.problems.append(Problem(str(self.document.path), line, column, severity, printable(message)))
 
 
 def _schema_errors(report, model, data):
@@ -60,6 +60,12 @@ def _schema_errors(report, model, data):
                 continue
             report.add(error["loc"], describe_error(error))
         return None
+
+
+def _list(data, key):
+    """data[key] if it is a list: the schema check reports anything else."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, list) else []
 
 
 def _items(data, key):
@@ -120,7 +126,7 @@ def _check_lesson(report, data, context):
     synonyms = data.get("synonyms") if isinstance(data.get("synonyms"), dict) else {}
     if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in synonyms.values()):
         synonyms = {}
-    for index, ref in enumerate(data.get("prerequisites") or []):
+    for index, ref in enumerate(_list(data, "prerequisites")):
         if isinstance(ref, str) and context.lesson_refs is not None and ref not in context.lesson_refs:
             report.add(("prerequisites", index), f"unknown prerequisite lesson '{ref}'")
     concepts = _items(data, "concepts")
@@ -146,17 +152,24 @@ def _check_course(report, data, context):
     if isinstance(data.get("id"), str) and data["id"] != folder.name:
         report.add(("id",), f"course id '{data['id']}' differs from its folder '{folder.name}'")
     seen = set()
-    for index, lesson_id in enumerate(data.get("lessons") or []):
+    for index, lesson_id in enumerate(_list(data, "lessons")):
         if not isinstance(lesson_id, str):
             continue
         if lesson_id in seen:
             report.add(("lessons", index), f"lesson '{lesson_id}' is listed twice")
         seen.add(lesson_id)
-        if not (folder / f"{lesson_id}.yaml").is_file():
+        if not _is_file(folder / f"{lesson_id}.yaml"):
             report.add(("lessons", index), f"no lesson file {lesson_id}.yaml beside this course")
-    for index, ref in enumerate(data.get("prerequisites") or []):
+    for index, ref in enumerate(_list(data, "prerequisites")):
         if isinstance(ref, str) and context.course_ids is not None and ref not in context.course_ids:
             report.add(("prerequisites", index), f"unknown prerequisite course '{ref}'")
+
+
+def _is_file(path):
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        return False
 
 
 def _check_vocabulary(report, data, context):
@@ -171,7 +184,7 @@ def _check_paths(report, data, context):
     _duplicates(report, ("paths",), _items(data, "paths"), "reading path")
     known = (context.lesson_refs or set()) | (context.course_ids or set())
     for pi, reading_path in _items(data, "paths"):
-        for si, step in enumerate(reading_path.get("steps") or []):
+        for si, step in enumerate(_list(reading_path, "steps")):
             if isinstance(step, str) and context.lesson_refs is not None and step not in known:
                 report.add(("paths", pi, "steps", si), f"unknown course or lesson '{step}'")
 
@@ -257,53 +270,39 @@ def _cycles(context):
     where = {}
     for path, document in context.documents.items():
         data = document.data if isinstance(document.data, dict) else {}
-        prerequisites = data.get("prerequisites")
-        if not isinstance(prerequisites, list):
-            continue
         if path.name == "course.yaml":
             kind, node = "course", path.parent.name
         elif model_for(path) is Lesson:
             kind, node = "lesson", f"{path.parent.name}/{path.stem}"
         else:
             continue
-        graphs[kind][node] = [p for p in prerequisites if isinstance(p, str)]
-        for index, prerequisite in enumerate(prerequisites):
+        prerequisites = [(i, p) for i, p in enumerate(_list(data, "prerequisites")) if isinstance(p, str)]
+        graphs[kind][node] = [p for _, p in prerequisites]
+        for index, prerequisite in prerequisites:
             where[(kind, node, prerequisite)] = (document, index)
     for kind, graph in graphs.items():
-        state = {}
-
-        def visit(node, trail, kind=kind, graph=graph, state=state):
-            state[node] = "open"
-            for nxt in graph.get(node, []):
-                if state.get(nxt) == "open":
-                    cycle = trail[trail.index(nxt) :] + [node, nxt] if nxt in trail else [node, nxt]
-                    document, index = where[(kind, node, nxt)]
+        done = set()
+        for start in sorted(graph):
+            if start in done:
+                continue
+            # Depth-first without recursion: a chain of thousands of lessons is fine.
+            path, stack = [start], [iter(graph.get(start, []))]
+            while stack:
+                nxt = next(stack[-1], None)
+                if nxt is None:
+                    done.add(path.pop())
+                    stack.pop()
+                elif nxt in path:
+                    document, index = where[(kind, path[-1], nxt)]
                     line, column = document.position(("prerequisites", index))
+                    cycle = " -> ".join([*path[path.index(nxt) :], nxt])
                     problems.append(
-                        Problem(
-                            str(document.path),
-                            line,
-                            column,
-                            "error",
-                            f"{kind} prerequisite cycle: {' -> '.join(_dedupe(cycle))}",
-                        )
+                        Problem(str(document.path), line, column, "error", f"{kind} prerequisite cycle: {cycle}")
                     )
-                elif nxt not in state:
-                    visit(nxt, [*trail, node])
-            state[node] = "done"
-
-        for node in sorted(graph):
-            if node not in state:
-                visit(node, [])
+                elif nxt not in done:
+                    path.append(nxt)
+                    stack.append(iter(graph.get(nxt, [])))
     return problems
-
-
-def _dedupe(chain):
-    out = []
-    for item in chain:
-        if not out or out[-1] != item:
-            out.append(item)
-    return out
 
 
 def lint(paths):

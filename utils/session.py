@@ -5,6 +5,7 @@ each piece is testable alone.
 """
 
 from rich.table import Table
+from rich.text import Text
 
 
 def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabulary):
@@ -88,7 +89,7 @@ def record_position(profile, lesson_ref, lesson, position, explained):
 def progress_table(lesson, lesson_ref, profile, position, transcript):
     """A table of the lesson's concepts: done, current or to come, with the
     attempts so far and the analogies that worked."""
-    table = Table(title=lesson.title, title_justify="left")
+    table = Table(title=Text(lesson.title), title_justify="left")
     for column in ("concept", "status", "answers", "analogies that worked"):
         table.add_column(column)
     for index, concept in enumerate(lesson.concepts):
@@ -104,7 +105,7 @@ def progress_table(lesson, lesson_ref, profile, position, transcript):
             for r in profile.analogies
             if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")
         ]
-        table.add_row(concept.title, status, str(answers), ", ".join(worked) or "-")
+        table.add_row(Text(concept.title), status, str(answers), Text(", ".join(worked) or "-"))
     return table
 
 

@@ -15,6 +15,7 @@ from utils.errors import SourceError
 # Deeper nesting than this is never a lesson; refusing it keeps a hostile file
 # from exhausting the stack while constructing.
 MAX_DEPTH = 64
+MAX_VALUES = 200_000
 # A lesson is tens of kilobytes; refusing huge files keeps lint and learn fast on any input.
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -58,17 +59,40 @@ def _child(node, part):
     return None
 
 
-def _depth(node, limit):
-    stack = [(node, 1)]
+def _shape_problem(root):
+    """Why the node tree is unfit to construct, or None: too deep, too many
+    values once aliases are expanded (a "billion laughs" file is 1 KB of text
+    and 9**9 values), or an alias that contains itself. Aliased nodes are
+    measured once, without recursion."""
+    measured = {}  # id(node) -> (depth, expanded size)
+    stack = [(root, False)]
+    open_nodes = set()
     while stack:
-        current, depth = stack.pop()
-        if depth > limit:
-            return depth
-        if isinstance(current, yaml.MappingNode):
-            stack.extend((v, depth + 1) for pair in current.value for v in pair)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend((v, depth + 1) for v in current.value)
-    return 0
+        node, children_done = stack.pop()
+        key = id(node)
+        children = []
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        if not children_done:
+            if key in measured:
+                continue
+            if key in open_nodes:
+                return "an alias refers to a value that contains it"
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in measured)
+            continue
+        open_nodes.discard(key)
+        depth = 1 + max((measured[id(c)][0] for c in children if id(c) in measured), default=0)
+        size = 1 + sum(measured[id(c)][1] for c in children if id(c) in measured)
+        if depth > MAX_DEPTH:
+            return f"nesting deeper than {MAX_DEPTH} levels"
+        if size > MAX_VALUES:
+            return f"more than {MAX_VALUES:,} values once aliases are expanded"
+        measured[key] = (depth, size)
+    return None
 
 
 def _reader_error(path, text, exc):
@@ -88,9 +112,10 @@ def parse_yaml(text, path):
         raise _reader_error(path, text, exc) from None
     try:
         root = loader.get_single_node()
-        if root is not None and _depth(root, MAX_DEPTH):
+        problem = _shape_problem(root) if root is not None else None
+        if problem:
             mark = root.start_mark
-            raise SourceError(path, f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+            raise SourceError(path, problem, mark.line + 1, mark.column + 1)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
