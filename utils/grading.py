@@ -158,19 +158,22 @@ class Normaliser:
     def __init__(self, synonyms=None):
         # Variants are matched as stemmed word sequences, longest first, so a
         # multi-word variant wins over a single word inside it.
-        self._variants = []
+        # They are indexed by their first word, so each word of an answer is
+        # compared only with the variants that can start there.
+        self._variants = {}
         for canonical, variants in (synonyms or {}).items():
             target = [stem(w) for w in WORD.findall(_words(canonical))]
             for variant in [canonical, *variants]:
                 words = tuple(stem(w) for w in WORD.findall(_words(variant)))
                 if words:
-                    self._variants.append((words, target))
-        self._variants.sort(key=lambda item: -len(item[0]))
+                    self._variants.setdefault(words[0], []).append((words, target))
+        for candidates in self._variants.values():
+            candidates.sort(key=lambda item: -len(item[0]))
 
     def _apply_synonyms(self, words):
         out, i = [], 0
         while i < len(words):
-            for variant, target in self._variants:
+            for variant, target in self._variants.get(words[i], ()):
                 if tuple(words[i : i + len(variant)]) == variant:
                     out.extend(target)
                     i += len(variant)
@@ -227,19 +230,45 @@ def verdict_for(met, missed, misconceptions):
     return "partial" if met else "incorrect"
 
 
+class Rubric:
+    """A question's phrasings, normalised once: grading an answer then only
+    normalises the answer."""
+
+    def __init__(self, question, synonyms):
+        self.normaliser = Normaliser({**(synonyms or {}), **question.synonyms})
+        pattern = self.normaliser.pattern
+        self.ideas = [(idea.id, [pattern(p) for p in idea.phrasings]) for idea in question.key_ideas]
+        self.misconceptions = [(m.id, [pattern(p) for p in m.phrasings]) for m in question.misconceptions]
+
+    def grade(self, answer):
+        sentences = self.normaliser.sentences(answer)
+        met, missed = [], []
+        for idea_id, patterns in self.ideas:
+            (met if any(matches(p, sentences) for p in patterns) else missed).append(idea_id)
+        held = [m_id for m_id, patterns in self.misconceptions if any(matches(p, sentences) for p in patterns)]
+        return Grade(verdict_for(met, missed, held), tuple(met), tuple(missed), tuple(held))
+
+
+# (id(question), id(synonyms)) -> (question, synonyms, Rubric). The entry holds
+# the objects themselves, so their ids cannot be reused while it is cached.
+_RUBRICS = {}
+RUBRIC_CACHE_SIZE = 1024
+
+
+def rubric_for(question, synonyms=None):
+    key = (id(question), id(synonyms))
+    cached = _RUBRICS.get(key)
+    if cached is None or cached[0] is not question or cached[1] is not synonyms:
+        if len(_RUBRICS) >= RUBRIC_CACHE_SIZE:
+            _RUBRICS.clear()
+        cached = _RUBRICS[key] = (question, synonyms, Rubric(question, synonyms))
+    return cached[2]
+
+
 def grade(question, answer, synonyms=None):
     """Grade `answer` against `question`'s rubric. `synonyms` are the lesson's;
     the question's own synonyms are added to them."""
-    normaliser = Normaliser({**(synonyms or {}), **question.synonyms})
-    sentences = normaliser.sentences(answer)
-    met, missed = [], []
-    for idea in question.key_ideas:
-        hit = any(matches(normaliser.pattern(p), sentences) for p in idea.phrasings)
-        (met if hit else missed).append(idea.id)
-    held = [
-        m.id for m in question.misconceptions if any(matches(normaliser.pattern(p), sentences) for p in m.phrasings)
-    ]
-    return Grade(verdict_for(met, missed, held), tuple(met), tuple(missed), tuple(held))
+    return rubric_for(question, synonyms).grade(answer)
 
 
 def reveals(question, text, synonyms=None, known=()):

@@ -199,7 +199,9 @@ class LibraryContext:
     def __init__(self, root):
         self.root = root
         self.vocabulary = self.lesson_refs = self.course_ids = None
-        self.documents = {}
+        # path -> [(prerequisite, line, column)]: all the cycle check needs, so
+        # no parsed file is kept in memory once it has been checked.
+        self.prerequisites = {}
         if root is None:
             return
         vocabulary = root / "vocabulary.yaml"
@@ -215,7 +217,7 @@ class LibraryContext:
 
     def _data(self, path):
         try:
-            document = self.documents[path] = self.documents.get(path) or load_yaml(path)
+            document = load_yaml(path)
         except SourceError:
             return None
         return document.data
@@ -241,7 +243,15 @@ def lint_file(path, context):
         document = load_yaml(path)
     except SourceError as exc:
         return [Problem(exc.path, exc.line or 1, exc.column or 1, "error", exc.message)]
-    context.documents[path.resolve()] = document
+    if isinstance(document.data, dict):
+        context.prerequisites[path.resolve()] = (
+            str(document.path),
+            [
+                (item, *document.position(("prerequisites", index)))
+                for index, item in enumerate(_list(document.data, "prerequisites"))
+                if isinstance(item, str)
+            ],
+        )
     report = FileReport(document)
     model = model_for(path)
     if not isinstance(document.data, dict):
@@ -268,18 +278,16 @@ def _cycles(context):
     problems = []
     graphs = {"course": {}, "lesson": {}}
     where = {}
-    for path, document in context.documents.items():
-        data = document.data if isinstance(document.data, dict) else {}
+    for path, (shown, prerequisites) in context.prerequisites.items():
         if path.name == "course.yaml":
             kind, node = "course", path.parent.name
         elif model_for(path) is Lesson:
             kind, node = "lesson", f"{path.parent.name}/{path.stem}"
         else:
             continue
-        prerequisites = [(i, p) for i, p in enumerate(_list(data, "prerequisites")) if isinstance(p, str)]
-        graphs[kind][node] = [p for _, p in prerequisites]
-        for index, prerequisite in prerequisites:
-            where[(kind, node, prerequisite)] = (document, index)
+        graphs[kind][node] = [p for p, _, _ in prerequisites]
+        for prerequisite, line, column in prerequisites:
+            where[(kind, node, prerequisite)] = (shown, line, column)
     for kind, graph in graphs.items():
         done = set()
         for start in sorted(graph):
@@ -293,12 +301,9 @@ def _cycles(context):
                     done.add(path.pop())
                     stack.pop()
                 elif nxt in path:
-                    document, index = where[(kind, path[-1], nxt)]
-                    line, column = document.position(("prerequisites", index))
+                    shown, line, column = where[(kind, path[-1], nxt)]
                     cycle = " -> ".join([*path[path.index(nxt) :], nxt])
-                    problems.append(
-                        Problem(str(document.path), line, column, "error", f"{kind} prerequisite cycle: {cycle}")
-                    )
+                    problems.append(Problem(shown, line, column, "error", f"{kind} prerequisite cycle: {cycle}"))
                 elif nxt not in done:
                     path.append(nxt)
                     stack.append(iter(graph.get(nxt, [])))
