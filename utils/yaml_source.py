@@ -18,6 +18,7 @@ MAX_DEPTH = 64
 # libyaml's safe loader when PyYAML was built with it (ten times faster), else
 # the pure-Python one; both keep line marks and construct safe YAML only.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+C_LOADER_MAX_NESTING = 1000
 MAX_VALUES = 200_000
 # A lesson is tens of kilobytes; refusing huge files keeps lint and learn fast on any input.
 MAX_BYTES = 5 * 1024 * 1024
@@ -106,11 +107,27 @@ def _reader_error(path, text, exc):
     return SourceError(path, f"invalid YAML: {exc.reason} ({character})", line, column)
 
 
+def _may_nest_deeply(text):
+    """A cheap upper bound on nesting: flow brackets, and the indentation and
+    dashes that open block collections. libyaml composes recursively in C and
+    would overflow the C stack on tens of thousands of levels, where the
+    pure-Python loader raises a RecursionError that becomes an error line."""
+    flow = deepest = 0
+    for character in text:
+        if character in "[{":
+            flow += 1
+            deepest = max(deepest, flow)
+        elif character in "]}":
+            flow -= 1
+    block = max((len(line) - len(line.lstrip(" -?:")) for line in text.splitlines()), default=0)
+    return max(deepest, block) > C_LOADER_MAX_NESTING
+
+
 def parse_yaml(text, path):
     """Parse one YAML document from `text`; errors name `path` and the line."""
     try:
         # The reader checks characters as soon as the loader is built.
-        loader = SAFE_LOADER(text)
+        loader = SAFE_LOADER(text) if not _may_nest_deeply(text) else yaml.SafeLoader(text)
     except yaml.reader.ReaderError as exc:
         raise _reader_error(path, text, exc) from None
     try:
