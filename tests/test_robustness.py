@@ -638,7 +638,7 @@ def test_very_deep_nesting_is_an_error_not_a_segfault(library, isolated_home, co
     "goes to CSafeLoader: parse_yaml -> loader.get_single_node() overflows the C stack, SIGSEGV (exit 139)",
 )
 @pytest.mark.parametrize(
-    "content", ['["]", ' * 30_000, '{"}": ' * 30_000, "['[', " * 30_000], ids=["lists", "mappings", "single-quoted"]
+    "content", ['["]", ' * 30_000, '{"}": ' * 30_000, "[']', " * 30_000], ids=["lists", "mappings", "single-quoted"]
 )
 def test_quoted_brackets_do_not_hide_deep_nesting(library, isolated_home, content):
     run_cli_on(library, isolated_home, content)
