@@ -12,7 +12,8 @@ tags, alias bombs - these must hold:
 * lint is at least as strict as the loader: if `learn` refuses the file, lint reports
   an error; if lint reports no error, `learn` runs the lesson (exit 0).
 
-Crashes found while writing this file are kept at the end as regression tests.
+Crashes found while writing this file are kept at the end as regression tests (each
+was fixed while the file was being written).
 """
 
 import contextlib
@@ -595,8 +596,10 @@ def test_a_very_long_lesson_id_in_a_course_is_an_error(library, monkeypatch):
 # loader.get_single_node()) recurses in C, unseen by Python's recursion limit, and
 # overflows the C stack at ~25,000 nested collections - a 25 KB file - before the
 # MAX_DEPTH check runs: `tutor lint` and `tutor learn` die with SIGSEGV (exit 139), no
-# error line. The working tree (uncommitted, utils/yaml_source.py:_may_nest_deeply) falls
-# back to the pure-Python loader when a cheap scan of the text suggests deep nesting.
+# error line. Since b3dd3c2, utils/yaml_source.py:_may_nest_deeply sends text that may
+# nest deeply to the pure-Python loader. Its first version tracked bracket depth, also
+# inside quoted scalars, so '["]", ' * 30000 scanned as depth <= 1 and still segfaulted
+# (test_quoted_brackets_do_not_hide_deep_nesting).
 # Each case runs in a subprocess: a segfault must fail a test, not kill the test run.
 # ----------------------------------------------------------------------------------
 
@@ -629,14 +632,6 @@ def test_very_deep_nesting_is_an_error_not_a_segfault(library, isolated_home, co
     run_cli_on(library, isolated_home, content)
 
 
-@pytest.mark.xfail(
-    hasattr(yaml, "CSafeLoader"),  # the pure-Python loader raises RecursionError, which is handled
-    strict=True,
-    raises=AssertionError,
-    reason="utils/yaml_source.py:_may_nest_deeply (the uncommitted guard) counts '[{' and ']}' everywhere, "
-    "also inside quoted scalars, so '[\"]\", ' * 30000 (180 KB, 30,000 levels) scans as depth <= 1 and still "
-    "goes to CSafeLoader: parse_yaml -> loader.get_single_node() overflows the C stack, SIGSEGV (exit 139)",
-)
 @pytest.mark.parametrize(
     "content", ['["]", ' * 30_000, '{"}": ' * 30_000, "[']', " * 30_000], ids=["lists", "mappings", "single-quoted"]
 )

@@ -108,19 +108,14 @@ def _reader_error(path, text, exc):
 
 
 def _may_nest_deeply(text):
-    """A cheap upper bound on nesting: flow brackets, and the indentation and
-    dashes that open block collections. libyaml composes recursively in C and
-    would overflow the C stack on tens of thousands of levels, where the
-    pure-Python loader raises a RecursionError that becomes an error line."""
-    flow = deepest = 0
-    for character in text:
-        if character in "[{":
-            flow += 1
-            deepest = max(deepest, flow)
-        elif character in "]}":
-            flow -= 1
+    """A cheap upper bound on nesting: every flow bracket (quoted or not, so a
+    quoted "]" cannot hide depth), plus the indentation and dashes that open
+    block collections. libyaml composes recursively in C and would overflow the
+    C stack on tens of thousands of levels, where the pure-Python loader raises
+    a RecursionError that becomes an error line."""
+    flow = text.count("[") + text.count("{")
     block = max((len(line) - len(line.lstrip(" -?:")) for line in text.splitlines()), default=0)
-    return max(deepest, block) > C_LOADER_MAX_NESTING
+    return flow + block > C_LOADER_MAX_NESTING
 
 
 def parse_yaml(text, path):
