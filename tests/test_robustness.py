@@ -637,3 +637,38 @@ def test_very_deep_nesting_is_an_error_not_a_segfault(library, isolated_home, co
 )
 def test_quoted_brackets_do_not_hide_deep_nesting(library, isolated_home, content):
     run_cli_on(library, isolated_home, content)
+
+
+# ----------------------------------------------------------------------------------
+# Special files named like a lesson: refused without being opened
+# ----------------------------------------------------------------------------------
+
+
+def limit_memory():  # in the child: 1 GiB of address space, so /dev/zero cannot take the machine
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="needs POSIX special files")
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_a_special_file_named_like_a_lesson_is_an_error(library, isolated_home, kind):
+    path = library / LESSON
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
+    env.update(TUTOR_LESSONS=str(library), TUTOR_HOME=str(isolated_home))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "lint", str(library)],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=5,
+        preexec_fn=limit_memory,
+    )
+    assert result.returncode == 1, f"exit {result.returncode}: {result.stderr[-500:]}"
+    assert str(path) in result.stdout

@@ -156,9 +156,15 @@ def load_yaml(path):
     """Read and parse a YAML file; every failure is a one-line SourceError."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            # A FIFO would block and a device such as /dev/zero never ends: never open them.
+            raise SourceError(path, "not a regular file")
         if path.is_file() and path.stat().st_size > MAX_BYTES:
             raise SourceError(path, f"larger than {MAX_BYTES // (1024 * 1024)} MB; not a lesson file")
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # bounded even if the file grows while being read
+        if len(raw) > MAX_BYTES:
+            raise SourceError(path, f"larger than {MAX_BYTES // (1024 * 1024)} MB; not a lesson file")
     except IsADirectoryError:
         raise SourceError(path, "is a directory, not a YAML file") from None
     except FileNotFoundError:
