@@ -85,8 +85,8 @@ def test_duplicate_ids_are_refused(tmp_path):
 @pytest.mark.parametrize(
     "content, problem",
     [
-        (b"", "expected a mapping"),
-        (b"- just\n- a list\n", "expected a mapping"),
+        (b"", "expected a mapping of fields, found an empty file"),
+        (b"- just\n- a list\n", "expected a mapping of fields, found a list"),
         (b"\xff\xfe\x00garbage", "not UTF-8"),
         (b"a: !!python/object:os.system echo\n", "invalid YAML"),
         (b"[" * 200 + b"]" * 200, "nesting"),

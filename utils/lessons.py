@@ -187,7 +187,8 @@ def parse_model(model, path):
     """Load `path` as `model`; the first problem becomes a SourceError at its line."""
     document = load_yaml(path)
     if not isinstance(document.data, dict):
-        raise document.error((), f"expected a mapping of fields, found {type(document.data).__name__}")
+        found = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
+        raise document.error((), f"expected a mapping of fields, found {found}")
     try:
         return model.model_validate(document.data)
     except ValidationError as exc:
