@@ -186,9 +186,8 @@ def describe_error(error):
 def parse_model(model, path):
     """Load `path` as `model`; the first problem becomes a SourceError at its line."""
     document = load_yaml(path)
-    if not isinstance(document.data, dict):
-        found = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
-        raise document.error((), f"expected a mapping of fields, found {found}")
+    if document.not_a_mapping():
+        raise document.error((), document.not_a_mapping())
     try:
         return model.model_validate(document.data)
     except ValidationError as exc:

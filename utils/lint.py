@@ -254,9 +254,8 @@ def lint_file(path, context):
         )
     report = FileReport(document)
     model = model_for(path)
-    if not isinstance(document.data, dict):
-        found = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
-        report.add((), f"expected a mapping of fields, found {found}")
+    if document.not_a_mapping():
+        report.add((), document.not_a_mapping())
         return report.problems
     _schema_errors(report, model, document.data)
     CHECKS[model](report, document.data, context)

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from utils.errors import UsageError
-from utils.lessons import Style, describe_error
-from utils.yaml_source import load_yaml
+from utils.lessons import Style, parse_model
 
 SCHEMA_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -123,17 +122,6 @@ def atomic_write_text(path, text):
         os.close(dir_fd)
 
 
-def _parse_profile(path):
-    document = load_yaml(path)
-    if not isinstance(document.data, dict):
-        raise document.error((), "a profile must be a mapping of fields")
-    try:
-        return Profile.model_validate(document.data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise document.error(first["loc"], describe_error(first)) from None
-
-
 class ProfileStore:
     """Profiles on disk: the live ones under `home`/profiles, and the shipped
     examples a new learner may start from."""
@@ -152,10 +140,10 @@ class ProfileStore:
             raise UsageError(f"invalid profile name '{name}': use letters, digits, '-', '_' and '.'")
         path = self.path(name)
         if path.exists():
-            return _parse_profile(path)
+            return parse_model(Profile, path)
         example = examples_dir() / f"{name}.yaml"
         if example.exists():
-            return _parse_profile(example)
+            return parse_model(Profile, example)
         return Profile(name=name)
 
     def save(self, profile):

@@ -47,6 +47,13 @@ class YamlDocument:
             best = (key_node or node).start_mark
         return best.line + 1, best.column + 1
 
+    def not_a_mapping(self):
+        """Why the file cannot hold fields, or None when its top level is a mapping."""
+        if isinstance(self.data, dict):
+            return None
+        found = "an empty file" if self.data is None else f"a {type(self.data).__name__}"
+        return f"expected a mapping of fields, found {found}"
+
     def error(self, loc, message):
         line, column = self.position(loc)
         return SourceError(self.path, message, line, column)
