@@ -103,19 +103,21 @@ def command_learn(args):
     from utils.console import TutorConsole
     from utils.lessons import Library
     from utils.profiles import ProfileStore, data_home
+    from utils.session import next_lesson
 
     library = Library()
     store = ProfileStore(data_home())
     profile = store.load_or_create(profile_name(args))
+    refs = library.lesson_refs()
+    current = profile.current_lesson
     if args.lesson:
         ref = library.resolve(args.lesson)
-    elif profile.current_lesson and profile.current_lesson in library.lesson_refs():
-        ref = profile.current_lesson
+    elif not refs:
+        raise UsageError(f"no lessons found in {library.root}")
+    elif current in refs and profile.lessons[current].status != "complete":
+        ref = current
     else:
-        refs = library.lesson_refs()
-        if not refs:
-            raise UsageError(f"no lessons found in {library.root}")
-        ref = refs[0]
+        ref = next_lesson(refs, profile, current) or current or refs[0]
     teacher = choose_teacher(args)
     console = TutorConsole(history_path=data_home() / "history")
     run_session(console, teacher, library, store, profile, ref)

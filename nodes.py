@@ -11,6 +11,7 @@ from utils.session import (
     current,
     lesson_summary,
     new_turn,
+    next_lesson,
     next_position,
     position_from_progress,
     progress_table,
@@ -75,7 +76,8 @@ class LoadLesson(Node):
         console.line(f"Engine: {shared['teacher'].describe()}", style="dim")
         if unmet:
             # A warning, not a refusal: the learner may know the material already.
-            console.notice(f"This lesson builds on {', '.join(unmet)}, not finished yet; carrying on anyway.")
+            more = f" and {len(unmet) - 2} more" if len(unmet) > 2 else ""
+            console.notice(f"This lesson builds on {', '.join(unmet[:2])}{more}, not finished yet; carrying on anyway.")
         if progress.status == "complete":
             console.line("You finished this lesson before; here it is again from the start.")
             progress.status, progress.explained, progress.concept, progress.question = "in_progress", False, None, None
@@ -122,7 +124,8 @@ class Explain(Node):
     def post(self, shared, p, res):
         console, lesson, position = shared["console"], shared["lesson"], shared["position"]
         _note_llm_turn(shared, res["notice"])
-        title = f"Concept {position['concept'] + 1}/{len(lesson.concepts)}: {p['concept'].title}"
+        kind = "Interlude" if p["concept"].interlude else "Concept"
+        title = f"{kind} {position['concept'] + 1}/{len(lesson.concepts)}: {p['concept'].title}"
         console.stream_panel(title, res["chunks"])
         shared["profile"].record_analogy(shared["lesson_ref"], p["concept"].id, res["analogy"].id)
         shared["transcript"].append({"event": "explain", "concept": p["concept"].id, "analogy": res["analogy"].id})
@@ -418,7 +421,9 @@ class ShowHelp(Node):
 
 class LessonComplete(Node):
     def prep(self, shared):
-        return shared["lesson"], shared["transcript"]
+        library, ref = shared["library"], shared["lesson_ref"]
+        following = next_lesson(library.lesson_refs(), shared["profile"], ref)
+        return shared["lesson"], shared["transcript"], following and library.lesson(following).title
 
     def exec(self, p):
         return lesson_summary(*p)

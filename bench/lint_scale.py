@@ -62,6 +62,8 @@ def make_library(root, lessons):
     text = SOURCE_LESSON.read_text(encoding="utf-8")
     if len(re.findall(r"(?m)^id: mechanics$", text)) != 1:
         raise RuntimeError(f"{SOURCE_LESSON}: expected one top-level 'id: mechanics' line")
+    # The copies stand alone: the shipped lesson's prerequisites do not exist here.
+    text = re.sub(r"(?m)^prerequisites: .*$", "prerequisites: []", text)
     root.mkdir(parents=True)
     ids = [f"lesson-{i:04d}" for i in range(1, lessons + 1)]
     courses = [ids[i : i + LESSONS_PER_COURSE] for i in range(0, lessons, LESSONS_PER_COURSE)]
@@ -79,10 +81,10 @@ def make_library(root, lessons):
             (folder / f"{lesson_id}.yaml").write_text(
                 re.sub(r"(?m)^id: mechanics$", f"id: {lesson_id}", text), encoding="utf-8"
             )
-    # The vocabulary's introduced_in points at lora/mechanics; point it at a lesson that exists.
+    # The vocabulary's introduced_in names shipped lessons; point it at a lesson that exists.
     vocabulary = SOURCE_VOCABULARY.read_text(encoding="utf-8")
     (root / "vocabulary.yaml").write_text(
-        vocabulary.replace("introduced_in: lora/mechanics", f"introduced_in: course-001/{ids[0]}"), encoding="utf-8"
+        re.sub(r"(?m)introduced_in: \S+$", f"introduced_in: course-001/{ids[0]}", vocabulary), encoding="utf-8"
     )
     return len(courses)
 

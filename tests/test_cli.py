@@ -119,3 +119,38 @@ def test_ctrl_c_saves_and_exits_130(isolated_home):
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert "concept: balance" in profile.read_text()
+
+
+def two_lesson_library(tmp_path):
+    """The demo course with a second lesson, pulleys, after levers."""
+    import shutil
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    levers = (root / "demo" / "levers.yaml").read_text()
+    (root / "demo" / "pulleys.yaml").write_text(
+        levers.replace("id: levers", "id: pulleys").replace("title: Levers", "title: Pulleys")
+    )
+    course = root / "demo" / "course.yaml"
+    course.write_text(course.read_text().replace("lessons: [levers]", "lessons: [levers, pulleys]"))
+    return root
+
+
+def test_a_finished_lesson_leads_to_the_next_one(isolated_home, tmp_path):
+    from utils.profiles import Profile, ProfileStore
+
+    env = {"TUTOR_LESSONS": str(two_lesson_library(tmp_path))}
+    profile = Profile(name="learner", current_lesson="demo/levers")
+    profile.progress("demo/levers").status = "complete"
+    ProfileStore(isolated_home).save(profile)
+    result = tutor(stdin="/quit\n", home=isolated_home, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Pulleys" in result.stdout
+    assert "picks up at this question" in result.stdout and "tutor learn demo/pulleys" in result.stdout
+
+
+def test_a_new_learner_is_offered_the_first_lesson_of_course_one(isolated_home):
+    result = tutor(stdin="/quit\n", home=isolated_home, env={"TUTOR_LESSONS": str(ROOT / "lessons")})
+    assert result.returncode == 0, result.stderr
+    assert 'What Does an LLM Actually "Know"?' in result.stdout
+    assert "Concept 1/" in result.stdout

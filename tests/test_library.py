@@ -1,4 +1,8 @@
-"""The shipped course library: it loads, and its rubrics grade their own samples right."""
+"""The shipped course library: every lesson loads, meets the library's teaching
+standard, and its rubrics grade their own samples right.
+
+Each lesson is its own test case, loaded inside the test, so one broken file
+fails only its own cases: `pytest tests/test_library.py -k what-llms-know`."""
 
 import pytest
 
@@ -6,33 +10,93 @@ from utils.grading import grade
 from utils.lessons import Library
 
 LIBRARY = Library()
-LESSONS = [(ref, LIBRARY.lesson(ref)) for ref in LIBRARY.lesson_refs()]
-QUESTIONS = [
-    (f"{ref}/{c.id}/{q.id}", lesson, q) for ref, lesson in LESSONS for c in lesson.concepts for q in c.questions
-]
+REFS = LIBRARY.lesson_refs()
+STYLES = {"mechanical", "visual", "everyday", "mathematical"}
 
 
-def test_the_library_ships_the_lora_mechanics_lesson():
-    assert "lora/mechanics" in LIBRARY.lesson_refs()
+def standard_problems(lesson, vocabulary):
+    """What a shipped lesson lacks against the standard in docs/authoring.md."""
+    problems = []
+    for concept in lesson.concepts:
+        where = concept.id
+        analogies = concept.analogies
+        if len(analogies) < 3:
+            problems.append(f"{where}: {len(analogies)} analogies, fewer than 3")
+        if len({a.styles[0] for a in analogies}) < 3:
+            problems.append(f"{where}: analogies lead with fewer than 3 different styles")
+        if not any(a.term in vocabulary for a in analogies):
+            problems.append(f"{where}: no analogy is built on a shared vocabulary term")
+        if len(concept.questions) < 2:
+            problems.append(f"{where}: {len(concept.questions)} questions, fewer than 2")
+        for question in concept.questions:
+            at = f"{where}/{question.id}"
+            if not question.misconceptions:
+                problems.append(f"{at}: no misconception")
+            if len(question.hints) < 2:
+                problems.append(f"{at}: {len(question.hints)} hints, fewer than 2")
+            labels = {s.label for s in question.samples}
+            if len(question.samples) < 3 or labels != {"correct", "partial", "incorrect"}:
+                problems.append(f"{at}: needs at least 3 samples covering correct, partial and incorrect")
+    return problems
 
 
-@pytest.mark.parametrize("where, lesson, question", QUESTIONS, ids=[q[0] for q in QUESTIONS])
-def test_rubric_agrees_with_itself(where, lesson, question):
-    assert grade(question, question.reference_answer, lesson.synonyms).verdict == "correct"
-    for sample in question.samples:
-        assert grade(question, sample.text, lesson.synonyms).verdict == sample.label, sample.text
-    for hint in question.hints:
-        assert grade(question, hint, lesson.synonyms).verdict != "correct", hint
+def grading_problems(lesson):
+    """Every disagreement between a question's labels and the offline grader."""
+    problems = []
+    for concept in lesson.concepts:
+        for question in concept.questions:
+            at = f"{concept.id}/{question.id}"
+
+            def verdict(text, question=question):
+                return grade(question, text, lesson.synonyms).verdict
+
+            if verdict(question.reference_answer) != "correct":
+                problems.append(f"{at}: reference answer not graded correct")
+            for sample in question.samples:
+                if (got := verdict(sample.text)) != sample.label:
+                    problems.append(f"{at}: sample labelled {sample.label} graded {got}: {sample.text!r}")
+            for hint in question.hints:
+                if verdict(hint) == "correct":
+                    problems.append(f"{at}: hint states the answer: {hint!r}")
+            for misconception in question.misconceptions:
+                if misconception.example and verdict(misconception.example) != "incorrect":
+                    problems.append(f"{at}: example of '{misconception.id}' not graded incorrect")
+    return problems
 
 
-def test_analogies_refer_to_known_vocabulary_terms():
+def test_the_library_ships_three_courses_of_five_lessons():
+    courses = LIBRARY.courses()
+    assert [c.id for c in courses.values()][:3] == ["icl-vs-finetuning", "lora", "review-committees"]
+    assert all(len(c.lessons) == 5 for c in courses.values())
+
+
+def test_a_new_learner_starts_with_the_first_lesson_of_course_one():
+    assert REFS[0] == "icl-vs-finetuning/what-llms-know"
+
+
+@pytest.mark.parametrize("ref", REFS)
+def test_lesson_meets_the_teaching_standard(ref):
+    assert standard_problems(LIBRARY.lesson(ref), LIBRARY.vocabulary()) == []
+
+
+@pytest.mark.parametrize("ref", REFS)
+def test_rubrics_agree_with_their_own_samples(ref):
+    assert grading_problems(LIBRARY.lesson(ref)) == []
+
+
+def test_every_vocabulary_term_is_used_and_introduced_where_it_is_used():
     vocabulary = LIBRARY.vocabulary()
     assert len(vocabulary) == 15
-    for _, lesson in LESSONS:
-        for concept in lesson.concepts:
-            assert len(concept.analogies) >= 3
+    used = {}
+    for ref in REFS:
+        for concept in LIBRARY.lesson(ref).concepts:
             for analogy in concept.analogies:
-                assert analogy.term is None or analogy.term in vocabulary, analogy.id
+                if analogy.term:
+                    assert analogy.term in vocabulary, f"{ref}: {analogy.id}"
+                    used.setdefault(analogy.term, set()).add(ref)
+    for term in vocabulary.values():
+        assert term.introduced_in in REFS, term.id
+        assert term.introduced_in in used.get(term.id, set()), f"{term.id} is not used in {term.introduced_in}"
 
 
 def test_example_profiles_load(store):

@@ -194,3 +194,25 @@ def test_nodes_keep_no_state_on_self(shared):
     after = {k: v for k, v in vars(node).items() if k != "cur_retry"}
     assert after == before
     assert new_turn()["answer"] == ""
+
+
+def test_next_lesson_follows_library_order_and_skips_finished_ones(profile):
+    from utils.session import next_lesson
+
+    refs = ["a/one", "a/two", "b/three"]
+    assert next_lesson(refs, profile, None) == "a/one"
+    assert next_lesson(refs, profile, "a/one") == "a/two"
+    profile.progress("a/two").status = "complete"
+    assert next_lesson(refs, profile, "a/one") == "b/three"
+    profile.progress("b/three").status = "complete"
+    assert next_lesson(refs, profile, "b/three") == "a/one"  # wraps round to what is left
+    profile.progress("a/one").status = "complete"
+    assert next_lesson(refs, profile, "a/one") is None
+
+
+def test_lesson_summary_names_the_next_lesson(demo_library):
+    from utils.session import lesson_summary
+
+    lesson = demo_library.lesson("demo/levers")
+    assert "Next: **Pulleys**" in lesson_summary(lesson, [], "Pulleys")
+    assert "Next:" not in lesson_summary(lesson, [])

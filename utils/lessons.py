@@ -81,6 +81,7 @@ class Analogy(Strict):
 class Concept(Strict):
     id: str = Id
     title: str
+    interlude: bool = Field(False, description="a side topic the lesson pauses for; taught like any concept")
     explanation: str
     analogies: list[Analogy] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)

@@ -80,6 +80,14 @@ def unmet_prerequisites(library, lesson_ref, lesson, completed):
     return [ref for ref in needed if ref not in completed]
 
 
+def next_lesson(refs, profile, after):
+    """The first lesson after `after`, in library order, that the learner has not
+    completed; failing that the first one not completed anywhere; else None."""
+    done = {ref for ref, progress in profile.lessons.items() if progress.status == "complete"}
+    start = refs.index(after) + 1 if after in refs else 0
+    return next((ref for ref in refs[start:] + refs[:start] if ref not in done), None)
+
+
 def record_position(profile, lesson_ref, lesson, position, explained):
     progress = profile.progress(lesson_ref)
     concept, question = current(lesson, position)
@@ -109,8 +117,8 @@ def progress_table(lesson, lesson_ref, profile, position, transcript):
     return table
 
 
-def lesson_summary(lesson, transcript):
-    """Markdown recap at the end of a lesson."""
+def lesson_summary(lesson, transcript, next_title=None):
+    """Markdown recap at the end of a lesson, naming the lesson to take next."""
     grades = [e for e in transcript if e["event"] == "grade"]
     first_try = {e["question"] for e in grades if e["attempt"] == 1 and e["verdict"] == "correct"}
     questions = [q for c in lesson.concepts for q in c.questions]
@@ -123,4 +131,6 @@ def lesson_summary(lesson, transcript):
         f"Questions right at the first try this session: {len(first_try)} of {len(questions)}; "
         f"hints used: {hints}; skipped: {skipped}.",
     ]
+    if next_title:
+        lines += ["", f"Next: **{next_title}**. Run `tutor` to start it."]
     return "\n".join(lines)
