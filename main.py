@@ -165,8 +165,13 @@ def command_courses(args):
                 "lessons": lessons,
             }
         )
+    every_lesson = [lesson for course in catalogue for lesson in course["lessons"]]
+    totals = {"courses": len(catalogue), "lessons": len(every_lesson)}
+    totals |= {
+        key: sum(lesson[key] for lesson in every_lesson) for key in ("concepts", "analogies", "questions", "samples")
+    }
     if args.json:
-        print(json.dumps({"courses": catalogue}, indent=2))
+        print(json.dumps({"courses": catalogue, "totals": totals}, indent=2))
         return EXIT_OK
     tree = Tree("Courses (start one with `tutor learn COURSE/LESSON`)")
     for course in catalogue:
@@ -176,7 +181,9 @@ def command_courses(args):
             needs = f", after {', '.join(lesson['prerequisites'])}" if lesson["prerequisites"] else ""
             details = escape(f"{lesson['concepts']} concepts, {lesson['status']}{needs}")
             branch.add(f"{lesson['id']}  {escape(lesson['title'])}  [dim]{details}[/dim]")
-    Console(highlight=False).print(tree)
+    console = Console(highlight=False)
+    console.print(tree)
+    console.print(", ".join(f"{count} {key if count != 1 else key[:-1]}" for key, count in totals.items()), style="dim")
     return EXIT_OK
 
 

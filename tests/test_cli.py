@@ -71,6 +71,14 @@ def test_courses_json_is_the_catalogue(isolated_home):
     assert lesson["id"] == "demo/levers"
     assert (lesson["concepts"], lesson["questions"], lesson["analogies"], lesson["samples"]) == (2, 2, 5, 3)
     assert lesson["status"] == "new"
+    assert catalogue["totals"] == {
+        "courses": 1,
+        "lessons": 1,
+        "concepts": 2,
+        "analogies": 5,
+        "questions": 2,
+        "samples": 3,
+    }
 
 
 def test_piped_session_runs_and_echoes_answers(isolated_home):
