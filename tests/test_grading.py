@@ -86,3 +86,20 @@ def test_reveals_detects_a_leaking_message(question):
     assert not reveals(question, "What two quantities does torque combine?")
     # an idea the learner already stated may be repeated back
     assert not reveals(question, "Yes, you need less force.", known=("less-force",))
+
+
+def test_question_synonyms_add_to_the_lessons_under_the_same_word():
+    from utils.lessons import Question
+
+    question = Question.model_validate(
+        {
+            "id": "q",
+            "prompt": "p",
+            "reference_answer": "the weights stay frozen",
+            "key_ideas": [{"id": "k", "description": "d", "phrasings": ["weights frozen"]}],
+            "synonyms": {"frozen": ["locked"]},
+        }
+    )
+    lesson_synonyms = {"frozen": ["fixed"]}
+    assert grade(question, "the weights stay locked", lesson_synonyms).verdict == "correct"
+    assert grade(question, "the weights stay fixed", lesson_synonyms).verdict == "correct"

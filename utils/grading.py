@@ -235,7 +235,11 @@ class Rubric:
     normalises the answer."""
 
     def __init__(self, question, synonyms):
-        self.normaliser = Normaliser({**(synonyms or {}), **question.synonyms})
+        # A question's synonyms add variants to the lesson's, never hide them.
+        merged = {canonical: list(variants) for canonical, variants in (synonyms or {}).items()}
+        for canonical, variants in question.synonyms.items():
+            merged[canonical] = merged.get(canonical, []) + list(variants)
+        self.normaliser = Normaliser(merged)
         pattern = self.normaliser.pattern
         self.ideas = [(idea.id, [pattern(p) for p in idea.phrasings]) for idea in question.key_ideas]
         self.misconceptions = [(m.id, [pattern(p) for p in m.phrasings]) for m in question.misconceptions]
