@@ -103,3 +103,19 @@ def test_question_synonyms_add_to_the_lessons_under_the_same_word():
     lesson_synonyms = {"frozen": ["fixed"]}
     assert grade(question, "the weights stay locked", lesson_synonyms).verdict == "correct"
     assert grade(question, "the weights stay fixed", lesson_synonyms).verdict == "correct"
+
+
+def test_a_word_that_stems_onto_a_negator_stays_a_word():
+    from utils.grading import Normaliser, stem
+
+    assert stem("notes") == stem("note") == stem("noted") != "not"
+    assert Normaliser().sentences("it reads the notes to write json") == [
+        [(stem("read"), False), (stem("notes"), False), (stem("write"), False), ("json", False)]
+    ]
+
+
+def test_every_form_of_an_ise_word_stems_alike():
+    from utils.grading import stem
+
+    assert stem("raise") == stem("raising") == stem("raised") == stem("raises")
+    assert stem("initialised") == stem("initialized") == stem("initialise")

@@ -129,7 +129,8 @@ def stem(word):
     "merge" -> "merg"; "initialised" -> "initializ")."""
     if len(word) <= 3 or not word.isalpha() or word in STOPWORDS or word in NEGATORS:
         return word
-    word = re.sub(r"is(e|ed|es|ing|ation|ations)$", r"iz\1", word) if len(word) > 5 else word
+    # Every form of a word takes the -ise -> -ize turn, or none does ("raise", "raising").
+    word = re.sub(r"is(e|ed|es|ing|ation|ations)$", r"iz\1", word)
     for suffix, keep in (("ies", "y"), ("ing", ""), ("edly", ""), ("ed", ""), ("ly", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith("ss"):
@@ -142,6 +143,8 @@ def stem(word):
             break
     if word.endswith("e") and len(word) > 3:
         word = word[:-1]
+    if word in NEGATORS or word in CLAUSE_BREAKS:
+        return word + "_"  # "notes" must not become the negator "not"
     return word
 
 
