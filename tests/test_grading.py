@@ -119,3 +119,17 @@ def test_every_form_of_an_ise_word_stems_alike():
 
     assert stem("raise") == stem("raising") == stem("raised") == stem("raises")
     assert stem("initialised") == stem("initialized") == stem("initialise")
+
+
+def test_contractions_typed_without_an_apostrophe_still_negate():
+    from utils.grading import Normaliser
+
+    assert Normaliser().sentences("W doesnt change") == Normaliser().sentences("W doesn't change")
+    assert Normaliser().sentences("it cant move") == Normaliser().sentences("it cannot move")
+
+
+def test_an_arrow_ends_a_clause_and_with_it_a_negation():
+    from utils.grading import Normaliser, stem
+
+    [sentence] = Normaliser().sentences("not enough directions -> bias")
+    assert (stem("bias"), False) in sentence and (stem("directions"), True) in sentence

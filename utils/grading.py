@@ -115,11 +115,14 @@ CONTRACTIONS = [
     (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
     (re.compile(r"\bwon't\b"), "will not"),
     (re.compile(r"n't\b"), " not"),
+    # Typed without the apostrophe, as learners often do.
+    (re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|should|would|could|must|need)nt\b"), r"\1 not"),
+    (re.compile(r"\bcant\b"), "can not"),
     (re.compile(r"'(s|re|ve|ll|d|m)\b"), ""),
 ]
 # A full stop ends a sentence only before a space or the end, so "0.5" stays one token.
 SENTENCE_SPLIT = re.compile(r"[.!?]+(?=\s|$)|\n+")
-CLAUSE_PUNCT = re.compile(r"[,;:()]")
+CLAUSE_PUNCT = re.compile(r"[,;:()]|->|=>|→")
 WORD = re.compile(r"[a-z0-9]+(?:[./][0-9]+)?|[=+*/^<>≈α-ωΔ-Ω]")
 
 
