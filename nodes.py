@@ -312,7 +312,8 @@ class ReExplain(Node):
         analogy = res["analogy"]
         if analogy is not None:
             body = analogy.text.strip()
-            title = f"{self.heading}: {_analogy_title(analogy, shared['vocabulary'])}"
+            name = vocabulary_name(analogy, shared["vocabulary"])
+            title = f"{self.heading}: {name}" if name else self.heading
             authored = any(a.id == analogy.id for a in p["concept"].analogies)
             shared["profile"].record_analogy(ref, p["concept"].id, analogy.id, None if authored else analogy.text)
         else:

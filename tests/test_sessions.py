@@ -19,6 +19,8 @@ def replay(path, capsys, check=True):
 def test_there_are_scripts():
     names = {p.stem for p in SCRIPTS}
     assert {"correct_path", "wrong_then_right", "partial_probe", "hint", "quit_resume", "llm_engine"} <= names
+    # a complete lesson of each course, replayed end to end
+    assert {"first_lesson", "correct_path", "committee_blind_spots"} <= names
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
