@@ -177,8 +177,12 @@ def command_courses(args):
     for course in catalogue:
         needs = f"  [dim]after {escape(', '.join(course['prerequisites']))}[/dim]" if course["prerequisites"] else ""
         branch = tree.add(f"[bold]{escape(course['title'])}[/bold]  ({course['id']}){needs}")
+        previous = None
         for lesson in course["lessons"]:
-            needs = f", after {', '.join(lesson['prerequisites'])}" if lesson["prerequisites"] else ""
+            # The lesson just above goes without saying; name only prerequisites further away.
+            further = [ref for ref in lesson["prerequisites"] if ref != previous]
+            previous = lesson["id"]
+            needs = f", after {', '.join(further)}" if further else ""
             details = escape(f"{lesson['concepts']} concepts, {lesson['status']}{needs}")
             branch.add(f"{lesson['id']}  {escape(lesson['title'])}  [dim]{details}[/dim]")
     console = Console(highlight=False)

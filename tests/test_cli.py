@@ -162,3 +162,14 @@ def test_a_new_learner_is_offered_the_first_lesson_of_course_one(isolated_home):
     assert result.returncode == 0, result.stderr
     assert 'What Does an LLM Actually "Know"?' in result.stdout
     assert "Concept 1/" in result.stdout
+
+
+def test_courses_tree_names_only_prerequisites_beyond_the_lesson_above(isolated_home):
+    result = tutor("courses", home=isolated_home, env={"TUTOR_LESSONS": str(ROOT / "lessons"), "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    [in_context] = [line for line in lines if "icl-vs-finetuning/in-context-learning " in line]
+    assert "after" not in in_context  # its prerequisite is the lesson just above
+    [why_low_rank] = [line for line in lines if "lora/why-low-rank " in line]
+    assert why_low_rank.endswith("after icl-vs-finetuning/fine-tuning")
+    assert lines[-1].startswith("3 courses, 15 lessons, ")
