@@ -133,3 +133,12 @@ def test_an_arrow_ends_a_clause_and_with_it_a_negation():
 
     [sentence] = Normaliser().sentences("not enough directions -> bias")
     assert (stem("bias"), False) in sentence and (stem("directions"), True) in sentence
+
+
+def test_an_opening_no_that_answers_the_question_negates_nothing():
+    from utils.grading import Normaliser, stem
+
+    [sentence] = Normaliser().sentences("no it has a knowledge cutoff")
+    assert (stem("cutoff"), False) in sentence
+    [sentence] = Normaliser().sentences("no gradient reaches W")
+    assert (stem("gradient"), True) in sentence

@@ -122,6 +122,9 @@ CONTRACTIONS = [
 ]
 # A full stop ends a sentence only before a space or the end, so "0.5" stays one token.
 SENTENCE_SPLIT = re.compile(r"[.!?]+(?=\s|$)|\n+")
+# "no it has a cutoff": a sentence-opening "no" before a pronoun or article answers
+# the question; it does not negate what follows.
+INTERJECTED_NO = re.compile(r"^\s*no\b(?=\s+(?:it|its|the|they|that|this|you|we|i|he|she|there|a|an|because)\b)")
 CLAUSE_PUNCT = re.compile(r"[,;:()]|->|=>|→")
 WORD = re.compile(r"[a-z0-9]+(?:[./][0-9]+)?|[=+*/^<>≈α-ωΔ-Ω]")
 
@@ -193,6 +196,7 @@ class Normaliser:
         """Each sentence as a list of (stemmed word, negated) for content words."""
         result = []
         for sentence in SENTENCE_SPLIT.split(_words(text)):
+            sentence = INTERJECTED_NO.sub("", sentence)
             marked = []
             for clause in CLAUSE_PUNCT.split(sentence):
                 negated = False
