@@ -216,3 +216,19 @@ def test_lesson_summary_names_the_next_lesson(demo_library):
     lesson = demo_library.lesson("demo/levers")
     assert "Next: **Pulleys**" in lesson_summary(lesson, [], "Pulleys")
     assert "Next:" not in lesson_summary(lesson, [])
+
+
+def test_an_interlude_is_titled_as_one(make_console, store, profile):
+    from utils.lessons import Library
+    from utils.session import lesson_summary
+
+    library = Library()
+    lesson = library.lesson("lora/why-low-rank")
+    [interlude] = [c for c in lesson.concepts if c.interlude]
+    data = new_store(make_console([]), OfflineTeacher(), library, store, profile, "lora/why-low-rank", {})
+    data["lesson"] = lesson
+    index = lesson.concepts.index(interlude)
+    data["position"] = {"concept": index, "question": 0}
+    nodes.Explain().run(data)
+    assert f"Interlude {index + 1}/{len(lesson.concepts)}: {interlude.title}" in data["console"].text
+    assert f"- Interlude: {interlude.title}" in lesson_summary(lesson, [])

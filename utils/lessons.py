@@ -86,6 +86,11 @@ class Concept(Strict):
     analogies: list[Analogy] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
 
+    @property
+    def label(self):
+        """The title as listed in summaries and tables, marking an interlude."""
+        return f"Interlude: {self.title}" if self.interlude else self.title
+
     @model_validator(mode="after")
     def _unique_ids(self):
         _require_unique("analogy", [a.id for a in self.analogies])

@@ -113,7 +113,7 @@ def progress_table(lesson, lesson_ref, profile, position, transcript):
             for r in profile.analogies
             if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")
         ]
-        table.add_row(Text(concept.title), status, str(answers), Text(", ".join(worked) or "-"))
+        table.add_row(Text(concept.label), status, str(answers), Text(", ".join(worked) or "-"))
     return table
 
 
@@ -125,7 +125,7 @@ def lesson_summary(lesson, transcript, next_title=None):
     skipped = sum(1 for e in transcript if e["event"] == "advance" and e.get("skipped"))
     hints = sum(1 for e in transcript if e["event"] == "hint")
     lines = [f"You finished **{lesson.title}**.", ""]
-    lines += [f"- {c.title}" for c in lesson.concepts]
+    lines += [f"- {c.label}" for c in lesson.concepts]
     lines += [
         "",
         f"Questions right at the first try this session: {len(first_try)} of {len(questions)}; "
