@@ -70,6 +70,16 @@ def test_the_library_ships_three_courses_of_five_lessons():
     assert all(len(c.lessons) == 5 for c in courses.values())
 
 
+def test_the_outlines_interludes_are_there():
+    with_interlude = {ref for ref in REFS if any(c.interlude for c in LIBRARY.lesson(ref).concepts)}
+    assert with_interlude == {
+        "icl-vs-finetuning/trade-off",
+        "icl-vs-finetuning/blurry-line",
+        "lora/why-low-rank",
+        "review-committees/orthogonality",
+    }
+
+
 def test_a_new_learner_starts_with_the_first_lesson_of_course_one():
     assert REFS[0] == "icl-vs-finetuning/what-llms-know"
 
