@@ -142,3 +142,22 @@ def test_an_opening_no_that_answers_the_question_negates_nothing():
     assert (stem("cutoff"), False) in sentence
     [sentence] = Normaliser().sentences("no gradient reaches W")
     assert (stem("gradient"), True) in sentence
+
+
+def test_a_synonym_that_swallows_not_leaves_the_rest_of_the_clause_negated():
+    from utils.grading import Normaliser, stem
+
+    normaliser = Normaliser({"frozen": ["not trained"], "uncached": ["no caching"]})
+    [sentence] = normaliser.sentences("lora does not train the fewest parameters")
+    assert ("frozen", False) in sentence and (stem("fewest"), True) in sentence
+    [sentence] = normaliser.sentences("no caching means every token is processed")
+    assert (stem("uncached"), False) in sentence and (stem("processed"), False) in sentence
+
+
+def test_a_dash_between_words_ends_a_clause_a_hyphen_does_not():
+    from utils.grading import Normaliser, stem
+
+    [sentence] = Normaliser().sentences("they are not one more axis - they sit between axes")
+    assert (stem("between"), False) in sentence
+    [sentence] = Normaliser().sentences("it is not fine-tuned")
+    assert (stem("tuned"), True) in sentence

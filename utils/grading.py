@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 NEGATORS = {"not", "no", "never", "without", "none", "nothing", "neither", "nor", "cannot"}
+VERB_NEGATORS = {"not", "never", "cannot"}
+# Stands in after a synonym that swallowed a negator: negates the rest of the clause.
+NEGATION_CARRIES = "\0not"
 # A negation reaches to the end of its clause; these words start a new clause.
 CLAUSE_BREAKS = {"but", "and", "or", "because", "so", "while", "whereas", "although", "though", "since", "yet"}
 STOPWORDS = {
@@ -125,7 +128,7 @@ SENTENCE_SPLIT = re.compile(r"[.!?]+(?=\s|$)|\n+")
 # "no it has a cutoff": a sentence-opening "no" before a pronoun or article answers
 # the question; it does not negate what follows.
 INTERJECTED_NO = re.compile(r"^\s*no\b(?=\s+(?:it|its|the|they|that|this|you|we|i|he|she|there|a|an|because)\b)")
-CLAUSE_PUNCT = re.compile(r"[,;:()]|->|=>|→")
+CLAUSE_PUNCT = re.compile(r"[,;:()]|->|=>|→|[–—]|\s-+\s")
 WORD = re.compile(r"[a-z0-9]+(?:[./][0-9]+)?|[=+*/^<>≈α-ωΔ-Ω]")
 
 
@@ -175,7 +178,13 @@ class Normaliser:
             for variant in [canonical, *variants]:
                 words = tuple(stem(w) for w in WORD.findall(_words(variant)))
                 if words:
-                    self._variants.setdefault(words[0], []).append((words, target))
+                    # A variant that swallows a verb's negator ("not trained" -> frozen) keeps
+                    # its reach over the rest of the clause: in "does not train the fewest",
+                    # "fewest" stays negated. A determiner's ("no caching" -> uncached) reaches
+                    # only its noun, so "no caching means ..." negates nothing more.
+                    negates = any(w in VERB_NEGATORS for w in words) and not any(w in NEGATORS for w in target)
+                    replacement = [*target, NEGATION_CARRIES] if negates else target
+                    self._variants.setdefault(words[0], []).append((words, replacement))
         for candidates in self._variants.values():
             candidates.sort(key=lambda item: -len(item[0]))
 
@@ -202,7 +211,7 @@ class Normaliser:
                 negated = False
                 words = self._apply_synonyms([stem(w) for w in WORD.findall(clause)])
                 for word in words:
-                    if word in NEGATORS:
+                    if word in NEGATORS or word == NEGATION_CARRIES:
                         negated = True
                     elif word in CLAUSE_BREAKS:
                         negated = False
