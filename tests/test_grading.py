@@ -161,3 +161,10 @@ def test_a_dash_between_words_ends_a_clause_a_hyphen_does_not():
     assert (stem("between"), False) in sentence
     [sentence] = Normaliser().sentences("it is not fine-tuned")
     assert (stem("tuned"), True) in sentence
+
+
+def test_nowhere_near_negates():
+    from utils.grading import Normaliser, stem
+
+    [sentence] = Normaliser().sentences("20 examples is nowhere near enough")
+    assert (stem("enough"), True) in sentence

@@ -10,7 +10,7 @@ of the answer with the same negation, so "B is not zero" never matches
 import re
 from dataclasses import dataclass, field
 
-NEGATORS = {"not", "no", "never", "without", "none", "nothing", "neither", "nor", "cannot"}
+NEGATORS = {"not", "no", "never", "without", "none", "nothing", "nowhere", "neither", "nor", "cannot"}
 VERB_NEGATORS = {"not", "never", "cannot"}
 # Stands in after a synonym that swallowed a negator: negates the rest of the clause.
 NEGATION_CARRIES = "\0not"
