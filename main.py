@@ -183,7 +183,7 @@ def command_courses(args):
             further = [ref for ref in lesson["prerequisites"] if ref != previous]
             previous = lesson["id"]
             needs = f", after {', '.join(further)}" if further else ""
-            details = escape(f"{lesson['concepts']} concepts, {lesson['status']}{needs}")
+            details = escape(f"{lesson['concepts']} concepts, {lesson['status'].replace('_', ' ')}{needs}")
             branch.add(f"{lesson['id']}  {escape(lesson['title'])}  [dim]{details}[/dim]")
     console = Console(highlight=False)
     console.print(tree)
@@ -279,8 +279,10 @@ def command_path(args):
         if not paths:
             out.print(f"No reading paths in {library.root / 'paths.yaml'}.")
         for reading_path in paths.values():
+            count = len(library.path_lessons(reading_path))
             out.print(
-                f"[bold]{reading_path.id}[/bold]  {reading_path.title}  [dim]{len(reading_path.steps)} steps[/dim]"
+                f"[bold]{reading_path.id}[/bold]  {escape(reading_path.title)}  "
+                f"[dim]{count} lesson{'s' * (count != 1)}[/dim]"
             )
         return EXIT_OK
     if args.name not in paths:
@@ -289,16 +291,13 @@ def command_path(args):
     name = profile_name(args)
     profile = store.load_or_create(name) if store.path(name).exists() else None
     reading_path = paths[args.name]
-    out.print(f"[bold]{escape(reading_path.title)}[/bold]  {escape(reading_path.description)}")
-    for number, step in enumerate(reading_path.steps, 1):
-        refs = (
-            [library.resolve(step)]
-            if "/" in step
-            else [f"{step}/{lesson}" for lesson in library.courses()[step].lessons]
-        )
-        for ref in refs:
-            progress = profile.lessons.get(ref) if profile else None
-            out.print(f"{number:>3}. {ref}  [dim]{progress.status if progress else 'new'}[/dim]")
+    out.print(f"[bold]{escape(reading_path.title)}[/bold]")
+    out.print(escape(reading_path.description), style="dim")
+    for number, ref in enumerate(library.path_lessons(reading_path), 1):
+        progress = profile.lessons.get(ref) if profile else None
+        title = escape(library.lesson(ref).title)
+        status = progress.status.replace("_", " ") if progress else "new"
+        out.print(f"{number:>3}. {title}  [dim]{ref}, {status}[/dim]")
     return EXIT_OK
 
 

@@ -149,7 +149,13 @@ def test_learn_warns_but_does_not_refuse_unmet_prerequisites(tmp_path, monkeypat
 
 def test_path_command_lists_and_shows(capsys):
     assert main.main(["path"]) == 0
-    assert "quickstart" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "quickstart" in out and "full  The whole curriculum  15 lessons" in out
+    assert main.main(["path", "full"]) == 0
+    steps = [line for line in capsys.readouterr().out.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    assert len(steps) == 15
+    assert steps[0].startswith('  1. What Does an LLM Actually "Know"?  icl-vs-finetuning/what-llms-know')
+    assert steps[-1].startswith(" 15. Quis Custodiet Ipsos Custodes?  review-committees/quis-custodiet")
     assert main.main(["path", "quickstart"]) == 0
     assert "lora/mechanics" in capsys.readouterr().out
     assert main.main(["path", "nowhere"]) == 1

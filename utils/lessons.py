@@ -223,6 +223,16 @@ class Library:
             return {}
         return {p.id: p for p in parse_model(ReadingPaths, path).paths}
 
+    def path_lessons(self, reading_path):
+        """The lesson refs a reading path walks through, in order: a COURSE step
+        stands for all of its lessons."""
+        refs = []
+        for step in reading_path.steps:
+            refs += (
+                [self.resolve(step)] if "/" in step else [f"{step}/{lesson}" for lesson in self.courses()[step].lessons]
+            )
+        return refs
+
     def vocabulary(self):
         path = self.root / "vocabulary.yaml"
         if not path.exists():
