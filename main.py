@@ -107,20 +107,24 @@ def command_learn(args):
 
     library = Library()
     store = ProfileStore(data_home())
-    profile = store.load_or_create(profile_name(args))
-    refs = library.lesson_refs()
-    current = profile.current_lesson
-    if args.lesson:
-        ref = library.resolve(args.lesson)
-    elif not refs:
-        raise UsageError(f"no lessons found in {library.root}")
-    elif current in refs and profile.lessons[current].status != "complete":
-        ref = current
-    else:
-        ref = next_lesson(refs, profile, current) or current or refs[0]
+    name = profile_name(args)
     teacher = choose_teacher(args)
-    console = TutorConsole(history_path=data_home() / "history")
-    run_session(console, teacher, library, store, profile, ref)
+    with store.lock(name):
+        profile = store.load_or_create(name)
+        refs = library.lesson_refs()
+        current = profile.current_lesson
+        if args.lesson:
+            ref = library.resolve(args.lesson)
+        elif not refs:
+            raise UsageError(f"no lessons found in {library.root}")
+        elif current in refs and profile.lessons[current].status != "complete":
+            ref = current
+        else:
+            ref = next_lesson(refs, profile, current) or current or refs[0]
+        console = TutorConsole(history_path=data_home() / "history")
+        for notice in store.notices:
+            console.notice(notice)
+        run_session(console, teacher, library, store, profile, ref)
     return EXIT_OK
 
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from utils.errors import SourceError, UsageError
+from utils.errors import UsageError
 from utils.profiles import Profile, atomic_write_text, data_home
 
 
@@ -39,14 +39,63 @@ def test_invalid_names_are_refused(store):
         store.load_or_create("../escape")
 
 
-def test_a_broken_profile_is_reported_not_overwritten(store):
+def test_an_unreadable_profile_is_moved_aside_and_the_last_good_copy_restored(store, profile):
+    profile.progress("demo/levers").concept = "torque"
+    store.save(profile)
+    path = store.path("tester")
+    path.write_text("name: tester\nthinking_style: [oops\n")  # hand-edited into invalid YAML
+    loaded = store.load_or_create("tester")
+    assert loaded == profile
+    [aside] = path.parent.glob("tester.unreadable-*.yaml")
+    assert aside.read_text() == "name: tester\nthinking_style: [oops\n"  # kept, byte for byte
+    [notice] = store.notices
+    assert str(aside) in notice and "the last good copy was restored" in notice and "line 3" in notice
+
+
+def test_a_truncated_profile_with_no_backup_starts_fresh_and_keeps_the_damaged_file(store):
     path = store.path("tester")
     path.parent.mkdir(parents=True)
-    path.write_text("name: tester\nthinking_style: [oops\n")
-    with pytest.raises(SourceError, match=r"started at line 2") as caught:
-        store.load_or_create("tester")
-    assert caught.value.line == 3
-    assert path.read_text() == "name: tester\nthinking_style: [oops\n"
+    path.write_text("schema_version: 2\nname: tester\nlessons:\n  demo/levers: {status: compl")
+    assert store.load_or_create("tester") == Profile(name="tester")
+    assert len(list(path.parent.glob("tester.unreadable-*.yaml"))) == 1
+    assert "a fresh profile was restored" in store.notices[0]
+
+
+def test_a_version_1_profile_is_migrated(store):
+    path = store.path("old")
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "schema_version: 1\nname: old\nthinking_style: visual\ncurrent_lesson: demo/levers\n"
+        "lessons:\n  demo/levers: {status: complete}\n"
+        "analogies:\n- {lesson: demo/levers, concept: torque, analogy: wrench, outcome: worked}\n"
+    )
+    migrated = store.load_or_create("old")
+    assert migrated.schema_version == 2
+    assert migrated.thinking_style == "visual" and migrated.lessons["demo/levers"].status == "complete"
+    assert migrated.analogies[0].outcome == "worked" and migrated.mastery == {} and migrated.reviews == {}
+    store.save(migrated)
+    assert "schema_version: 2" in path.read_text()
+
+
+def test_a_profile_from_a_newer_tutor_is_refused_and_left_alone(store):
+    path = store.path("future")
+    path.parent.mkdir(parents=True)
+    path.write_text("schema_version: 99\nname: future\n")
+    with pytest.raises(UsageError, match="newer tutor"):
+        store.load_or_create("future")
+    assert path.read_text() == "schema_version: 99\nname: future\n"
+    assert not list(path.parent.glob("future.unreadable-*"))
+
+
+def test_a_second_session_on_a_locked_profile_is_refused(store):
+    from utils.profiles import ProfileInUse
+
+    with store.lock("tester"):
+        with pytest.raises(ProfileInUse, match="open in another tutor session"):
+            with store.lock("tester"):
+                pass
+    with store.lock("tester"):  # released: the next session gets it
+        pass
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path):

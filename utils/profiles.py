@@ -2,21 +2,27 @@
 
 One YAML file per learner under the data directory (TUTOR_HOME overrides it),
 written atomically after every turn so a crash loses at most the turn in flight.
+Each save also refreshes NAME.yaml.bak, the last copy the tutor wrote, which is
+what a profile that cannot be read is restored from. A session holds a lock on
+its profile so two sessions never overwrite each other's turns.
 """
 
 import os
 import re
 import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from utils.errors import UsageError
-from utils.lessons import Style, parse_model
+from utils.errors import SourceError, UsageError
+from utils.lessons import Style, describe_error
+from utils.yaml_source import load_yaml
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -27,6 +33,14 @@ class AnalogyRecord(BaseModel):
     analogy: str
     outcome: Literal["shown", "worked", "failed"] = "shown"
     text: str | None = None  # kept for analogies the LLM wrote, which no lesson file holds
+
+
+class StyleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: str  # ISO timestamp
+    previous: Style | None = None
+    chosen: Style
+    reason: str
 
 
 class LessonProgress(BaseModel):
@@ -49,6 +63,11 @@ class Profile(BaseModel):
     current_lesson: str | None = None
     lessons: dict[str, LessonProgress] = {}
     analogies: list[AnalogyRecord] = []
+    # Since version 2:
+    mastery: dict[str, float] = {}  # COURSE/LESSON/CONCEPT -> probability the concept is known
+    reviews: dict[str, dict] = {}  # COURSE/LESSON/CONCEPT/QUESTION -> fsrs card state
+    style_changes: list[StyleChange] = []
+    active_days: list[str] = []  # ISO dates with at least one answer, for the streak
 
     def progress(self, lesson_ref):
         return self.lessons.setdefault(lesson_ref, LessonProgress())
@@ -122,6 +141,60 @@ def atomic_write_text(path, text):
         os.close(dir_fd)
 
 
+def _from_version_1(data):
+    """Version 2 added mastery, review cards and the record of style changes,
+    all empty for a version-1 learner; nothing else moved."""
+    return {**data, "schema_version": 2}
+
+
+# schema_version -> the step that lifts a profile of that version by one.
+MIGRATIONS = {1: _from_version_1}
+
+
+class NewerProfile(ValueError):
+    """A profile written by a newer tutor: readable, just not by this one."""
+
+
+def migrate(data):
+    """A profile's data lifted to SCHEMA_VERSION; a profile without a version is
+    version 1, which predates the field being written."""
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"schema_version {version!r} is not a version this tutor knows")
+    if version > SCHEMA_VERSION:
+        raise NewerProfile(
+            f"schema_version {version} was written by a newer tutor (this one reads up to {SCHEMA_VERSION}); "
+            "upgrade PocketTutor to open it"
+        )
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version = data["schema_version"]
+    return data
+
+
+def load_profile(path):
+    """Parse and migrate a profile file; a problem is a SourceError at its line."""
+    document = load_yaml(path)
+    if document.not_a_mapping():
+        raise document.error((), document.not_a_mapping())
+    try:
+        data = migrate(dict(document.data))
+    except NewerProfile as exc:
+        # Not damage: the learner's file stays exactly where it is.
+        raise UsageError(f"{path}: {exc}") from None
+    except ValueError as exc:
+        raise document.error(("schema_version",), str(exc)) from None
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise document.error(first["loc"], describe_error(first)) from None
+
+
+class ProfileInUse(UsageError):
+    """Another session holds this profile."""
+
+
 class ProfileStore:
     """Profiles on disk: the live ones under `home`/profiles, and the shipped
     examples a new learner may start from."""
@@ -129,23 +202,70 @@ class ProfileStore:
     def __init__(self, home):
         self.home = Path(home)
         self.folder = self.home / "profiles"
+        self.notices = []  # what the learner must be told about how a profile was loaded
 
     def path(self, name):
         return self.folder / f"{name}.yaml"
 
+    def backup_path(self, name):
+        return self.folder / f"{name}.yaml.bak"
+
     def load_or_create(self, name):
         """The learner's profile; a new one starts from the shipped example of
-        the same name if there is one."""
+        the same name if there is one. A profile that cannot be read is moved
+        aside, never overwritten, and the last good copy takes its place."""
         if not re.match(NAME_PATTERN, name):
             raise UsageError(f"invalid profile name '{name}': use letters, digits, '-', '_' and '.'")
         path = self.path(name)
         if path.exists():
-            return parse_model(Profile, path)
+            try:
+                return load_profile(path)
+            except SourceError as problem:
+                return self._recover(name, problem)
+        return self._fresh(name)
+
+    def _fresh(self, name):
         example = examples_dir() / f"{name}.yaml"
-        if example.exists():
-            return parse_model(Profile, example)
-        return Profile(name=name)
+        return load_profile(example) if example.exists() else Profile(name=name)
+
+    def _recover(self, name, problem):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.folder / f"{name}.unreadable-{stamp}.yaml"
+        os.replace(self.path(name), aside)
+        try:
+            profile, restored = load_profile(self.backup_path(name)), "the last good copy"
+        except (SourceError, OSError):
+            profile, restored = self._fresh(name), "a fresh profile"
+        self.notices.append(
+            f"Your profile could not be read ({problem.message} at line {problem.line}); "
+            f"it was moved to {aside} and {restored} was restored."
+        )
+        return profile
 
     def save(self, profile):
         text = yaml.safe_dump(profile.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
         atomic_write_text(self.path(profile.name), text)
+        atomic_write_text(self.backup_path(profile.name), text)
+
+    @contextmanager
+    def lock(self, name):
+        """Hold the profile for one session; a second session is refused at once
+        rather than left to overwrite the first one's turns."""
+        from filelock import FileLock, Timeout
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.folder / f"{name}.lock", timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise ProfileInUse(
+                f"profile '{name}' is open in another tutor session; finish that one first, "
+                "or use another profile with --profile NAME"
+            ) from None
+        # Temp files of this profile can only be left by a writer that died mid-save.
+        for leftover in self.folder.glob(f".{name}.yaml*.tmp"):
+            leftover.unlink(missing_ok=True)
+        try:
+            yield
+        finally:
+            lock.release()
