@@ -4,7 +4,7 @@ the action. The logic lives in utils/; these classes only wire it together."""
 
 from pocketflow import Node
 
-from utils.analogies import next_analogy, ranked, vocabulary_name
+from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
 from utils.grading import grade
 from utils.replies import help_text, parse_reply
 from utils.session import (
@@ -101,14 +101,19 @@ class Explain(Node):
             "concept": concept,
             "style": profile.thinking_style,
             "failed": profile.failed_analogies(shared["lesson_ref"], concept.id),
+            "familiar": profile.familiar_terms(),
             "vocabulary": shared["vocabulary"],
             "profile_summary": profile.summary(),
         }
 
     def _lesson_text(self, teacher, p):
-        # The first explanation uses the best-fitting analogy that has not failed this learner.
-        analogy = next_analogy(p["concept"], p["style"], p["failed"], shown=()) or ranked(p["concept"], p["style"])[0]
+        # The first explanation uses the best-fitting analogy that has not failed this
+        # learner, preferring a shared picture that already worked for them.
+        concept, style = p["concept"], p["style"]
+        analogy = next_analogy(concept, style, p["failed"], (), p["familiar"]) or ranked(concept, style)[0]
         title = _analogy_title(analogy, p["vocabulary"])
+        if analogy.term in p["familiar"] and title != "An analogy":
+            title = remembered_title(title)
         return {
             "analogy": analogy,
             "chunks": teacher.explanation(p["concept"], analogy, title, p["profile_summary"]),
@@ -127,7 +132,7 @@ class Explain(Node):
         kind = "Interlude" if p["concept"].interlude else "Concept"
         title = f"{kind} {position['concept'] + 1}/{len(lesson.concepts)}: {p['concept'].title}"
         console.stream_panel(title, res["chunks"])
-        shared["profile"].record_analogy(shared["lesson_ref"], p["concept"].id, res["analogy"].id)
+        shared["profile"].record_analogy(shared["lesson_ref"], p["concept"].id, res["analogy"])
         shared["transcript"].append({"event": "explain", "concept": p["concept"].id, "analogy": res["analogy"].id})
         shared["turn"] = new_turn()
         record_position(shared["profile"], shared["lesson_ref"], lesson, position, explained=True)
@@ -200,7 +205,14 @@ class GradeAnswer(Node):
         _note_llm_turn(shared, notice)
         turn["attempts"] += 1
         turn["last_grade"] = result
-        shared["profile"].record_outcome(ref, p["concept"].id, result.verdict)
+        profile = shared["profile"]
+        profile.record_outcome(ref, p["concept"].id, result.verdict)
+        shift = style_shift(profile.analogies, profile.thinking_style)
+        if shift:
+            style, reason = shift
+            shared["transcript"].append({"event": "style", "from": profile.thinking_style, "to": style})
+            profile.change_style(style, reason)
+            console.notice(f"Adjusting to your style: {reason}, so I'll lead with {style} pictures from now on.")
         shared["transcript"].append(
             {
                 "event": "grade",
@@ -315,7 +327,7 @@ class ReExplain(Node):
             name = vocabulary_name(analogy, shared["vocabulary"])
             title = f"{self.heading}: {name}" if name else self.heading
             authored = any(a.id == analogy.id for a in p["concept"].analogies)
-            shared["profile"].record_analogy(ref, p["concept"].id, analogy.id, None if authored else analogy.text)
+            shared["profile"].record_analogy(ref, p["concept"].id, analogy, None if authored else analogy.text)
         else:
             body = (
                 "I have no other picture for this one, so here is the core idea again.\n\n"

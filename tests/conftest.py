@@ -62,3 +62,9 @@ def store(isolated_home):
 @pytest.fixture
 def profile():
     return Profile(name="tester", thinking_style="mechanical")
+
+
+def an_analogy(analogy_id, style="everyday", term=None):
+    from utils.lessons import Analogy
+
+    return Analogy(id=analogy_id, styles=[style], term=term, text="a picture")

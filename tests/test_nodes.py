@@ -1,6 +1,7 @@
 """Each node alone, unwired: prep/exec/post against a shared store."""
 
 import pytest
+from conftest import an_analogy
 
 import nodes
 from utils.session import new_store, new_turn
@@ -48,7 +49,7 @@ def test_explain_shows_the_analogy_fitting_the_learner_style(shared, profile, st
 
 
 def test_explain_skips_an_analogy_that_failed_this_learner(shared, profile):
-    profile.record_analogy("demo/levers", "torque", "wrench")
+    profile.record_analogy("demo/levers", "torque", an_analogy("wrench"))
     profile.record_outcome("demo/levers", "torque", "incorrect")
     data = shared()
     nodes.Explain().run(data)
@@ -138,7 +139,7 @@ def test_re_explain_uses_a_new_analogy_and_the_remedy(shared, profile):
 
 def test_re_explain_with_no_analogies_left_repeats_the_core_idea(shared, profile):
     for analogy in ("door", "wrench", "seesaw"):
-        profile.record_analogy("demo/levers", "torque", analogy)
+        profile.record_analogy("demo/levers", "torque", an_analogy(analogy))
         profile.record_outcome("demo/levers", "torque", "incorrect")
     data = shared()
     data["turn"]["last_grade"] = None
@@ -232,3 +233,46 @@ def test_an_interlude_is_titled_as_one(make_console, store, profile):
     nodes.Explain().run(data)
     assert f"Interlude {index + 1}/{len(lesson.concepts)}: {interlude.title}" in data["console"].text
     assert f"- Interlude: {interlude.title}" in lesson_summary(lesson, [])
+
+
+def test_style_shift_needs_three_successes_and_a_clear_margin(profile):
+    from utils.analogies import style_shift
+
+    def outcome(analogy_id, style, verdict):
+        profile.record_analogy("l", analogy_id, an_analogy(analogy_id, style))
+        profile.record_outcome("l", analogy_id, verdict)
+
+    outcome("a", "mechanical", "correct")
+    outcome("b", "visual", "correct")
+    outcome("c", "visual", "correct")
+    assert style_shift(profile.analogies, "mechanical") is None  # visual: only 2 successes
+    outcome("d", "visual", "correct")
+    assert style_shift(profile.analogies, "mechanical") is None  # 3/3 against 1/1: no margin
+    outcome("e", "mechanical", "incorrect")
+    outcome("f", "mechanical", "incorrect")
+    assert style_shift(profile.analogies, "mechanical") == ("visual", "3 of 3 visual analogies led to a right answer")
+    assert style_shift(profile.analogies, "visual") is None
+
+
+def test_grading_announces_and_records_a_style_change(shared, profile):
+    for concept, style, verdict in [("x", "visual", "correct")] * 3 + [("y", "mechanical", "incorrect")]:
+        profile.record_analogy("demo/levers", concept, an_analogy(f"{concept}-{style}", style))
+        profile.record_outcome("demo/levers", concept, verdict)
+    data = shared(["Torque is force times distance, so less force."])
+    data["turn"]["answer"] = "Torque is force times distance, so less force."
+    nodes.GradeAnswer().run(data)
+    assert profile.thinking_style == "visual"
+    [change] = profile.style_changes
+    assert (change.previous, change.chosen) == ("mechanical", "visual") and "3 of 3 visual" in change.reason
+    assert "Adjusting to your style" in data["console"].text
+    assert {"event": "style", "from": "mechanical", "to": "visual"} in data["transcript"]
+
+
+def test_a_shared_picture_that_worked_before_is_brought_back(shared, profile):
+    profile.thinking_style = "visual"  # by style alone the seesaw would come first
+    profile.record_analogy("demo/other", "gears", an_analogy("crowbar", "mechanical", term="lever"))
+    profile.record_outcome("demo/other", "gears", "correct")
+    data = shared()
+    nodes.Explain().run(data)
+    assert data["transcript"][-1]["analogy"] == "wrench"  # the torque analogy built on the same term
+    assert "Remember the Lever?" in data["console"].text

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from conftest import an_analogy
 
 from utils.errors import UsageError
 from utils.profiles import Profile, atomic_write_text, data_home
@@ -11,7 +12,7 @@ def test_data_home_honours_tutor_home(tmp_path):
 
 
 def test_round_trip(store, profile):
-    profile.record_analogy("demo/levers", "torque", "wrench")
+    profile.record_analogy("demo/levers", "torque", an_analogy("wrench"))
     profile.record_outcome("demo/levers", "torque", "incorrect")
     profile.progress("demo/levers").concept = "torque"
     store.save(profile)
@@ -21,9 +22,9 @@ def test_round_trip(store, profile):
 
 
 def test_outcome_marks_only_the_last_shown_analogy(profile):
-    profile.record_analogy("l", "c", "first")
+    profile.record_analogy("l", "c", an_analogy("first"))
     profile.record_outcome("l", "c", "incorrect")
-    profile.record_analogy("l", "c", "second")
+    profile.record_analogy("l", "c", an_analogy("second"))
     profile.record_outcome("l", "c", "partial")
     profile.record_outcome("l", "c", "correct")
     assert [(r.analogy, r.outcome) for r in profile.analogies] == [("first", "failed"), ("second", "worked")]

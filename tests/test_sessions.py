@@ -38,6 +38,12 @@ def test_wrong_answer_gets_a_different_analogy_and_a_pointer_not_the_answer(caps
     assert "Think about this:" in out
 
 
+def test_the_style_adjustment_is_announced(capsys):
+    status, out, _ = replay(ROOT / "tests/sessions/style_adjustment.yaml", capsys)
+    assert status == 0
+    assert "Adjusting to your style: 3 of 3 everyday analogies led to a right answer" in out
+
+
 def test_partial_answer_is_probed(capsys):
     status, out, _ = replay(ROOT / "tests/sessions/partial_probe.yaml", capsys)
     assert "Partly there" in out and "Follow-up" in out
@@ -88,6 +94,7 @@ def test_llm_replay_uses_the_recorded_replies(capsys):
 
 def test_scripts_are_documented():
     doc = (ROOT / "docs" / "replay-format.md").read_text()
-    for field in ("turns", "llm", "expect", "verdicts", "analogies", "engines", "ended", "at", "sessions", "fail"):
+    fields = ("turns", "llm", "expect", "verdicts", "analogies", "engines", "style_changes", "ended", "at", "sessions")
+    for field in (*fields, "fail"):
         assert f"{field}:" in doc or f"`{field}`" in doc, field
     assert Path(ROOT / "docs" / "replay-format.md").exists()

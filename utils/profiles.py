@@ -32,6 +32,8 @@ class AnalogyRecord(BaseModel):
     concept: str
     analogy: str
     outcome: Literal["shown", "worked", "failed"] = "shown"
+    style: Style | None = None  # the analogy's main style, for noticing which styles work
+    term: str | None = None  # its shared-vocabulary term, to bring it back later
     text: str | None = None  # kept for analogies the LLM wrote, which no lesson file holds
 
 
@@ -84,8 +86,33 @@ class Profile(BaseModel):
         """Records of the analogies an LLM wrote for this concept, oldest first."""
         return [r for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id) and r.text is not None]
 
-    def record_analogy(self, lesson_ref, concept_id, analogy_id, text=None):
-        self.analogies.append(AnalogyRecord(lesson=lesson_ref, concept=concept_id, analogy=analogy_id, text=text))
+    def record_analogy(self, lesson_ref, concept_id, analogy, text=None):
+        self.analogies.append(
+            AnalogyRecord(
+                lesson=lesson_ref,
+                concept=concept_id,
+                analogy=analogy.id,
+                # A written analogy's style is whatever the LLM made of it: no evidence.
+                style=analogy.styles[0] if text is None else None,
+                term=analogy.term,
+                text=text,
+            )
+        )
+
+    def familiar_terms(self):
+        """Vocabulary terms whose analogies led this learner to a right answer."""
+        return {r.term for r in self.analogies if r.term and r.outcome == "worked"}
+
+    def change_style(self, chosen, reason):
+        self.style_changes.append(
+            StyleChange(
+                at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                previous=self.thinking_style,
+                chosen=chosen,
+                reason=reason,
+            )
+        )
+        self.thinking_style = chosen
 
     def record_outcome(self, lesson_ref, concept_id, verdict):
         """The analogy shown last for this concept led to `verdict`: it worked

@@ -28,6 +28,7 @@ class Expectations(Strict):
     ended: Literal["complete", "quit", "eof"] | None = None
     at: str | None = Field(None, description="CONCEPT/QUESTION where the session stopped")
     engines: list[Literal["offline", "llm"]] | None = Field(None, description="which engine graded each answer")
+    style_changes: list[str] | None = Field(None, description='style changes the tutor announced, as "FROM -> TO"')
 
 
 class ScriptSession(Strict):
@@ -111,6 +112,7 @@ def observed(shared):
         "analogies": [e["analogy"] for e in events if e["event"] in ("explain", "reexplain", "analogy")],
         "ended": shared["outcome"],
         "at": f"{concept.id}/{question.id}" if concept else None,
+        "style_changes": [f"{e['from']} -> {e['to']}" for e in events if e["event"] == "style"],
     }
 
 
