@@ -60,6 +60,22 @@ def build_parser():
     path.add_argument("name", nargs="?", help="a reading path id")
     path.add_argument("--profile", metavar="NAME", help="show this learner's status")
 
+    profile = commands.add_parser("profile", parents=[common], help="create, list, show or choose learner profiles")
+    actions = profile.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
+    profile_new = actions.add_parser("new", parents=[common], help="create a profile (asks the first-run questions)")
+    profile_new.add_argument("name")
+    profile_new.add_argument("--style", choices=["mechanical", "visual", "mathematical", "everyday"])
+    profile_new.add_argument("--experience", metavar="TEXT")
+    profile_new.add_argument("--no-questions", action="store_true", help="do not ask the first-run questions")
+    actions.add_parser("list", parents=[common], help="the profiles, the one in use marked")
+    profile_show = actions.add_parser("show", parents=[common], help="what the tutor knows about a learner")
+    profile_show.add_argument("name", nargs="?", help="default: the profile in use")
+    profile_use = actions.add_parser("use", parents=[common], help="make a profile the default")
+    profile_use.add_argument("name")
+
+    progress = commands.add_parser("progress", parents=[common], help="mastery per lesson, reviews due, streak")
+    progress.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
+
     replay = commands.add_parser("replay", parents=[common], help="run a scripted session and print its transcript")
     replay.add_argument("script", metavar="SCRIPT.yaml")
     replay.add_argument(
@@ -69,7 +85,11 @@ def build_parser():
 
 
 def profile_name(args):
-    return getattr(args, "profile", None) or os.environ.get("TUTOR_PROFILE") or "learner"
+    """--profile, else $TUTOR_PROFILE, else the one `tutor profile use` chose, else 'learner'."""
+    from utils.profiles import ProfileStore, data_home
+
+    chosen = getattr(args, "profile", None) or os.environ.get("TUTOR_PROFILE")
+    return chosen or ProfileStore(data_home()).default_name() or "learner"
 
 
 def choose_teacher(args):
@@ -124,6 +144,11 @@ def command_learn(args):
         console = TutorConsole(history_path=data_home() / "history")
         for notice in store.notices:
             console.notice(notice)
+        if console.interactive and store.is_new(name):
+            from utils.onboarding import onboard
+
+            onboard(console, profile)
+            store.save(profile)
         run_session(console, teacher, library, store, profile, ref)
     return EXIT_OK
 
@@ -305,6 +330,65 @@ def command_path(args):
     return EXIT_OK
 
 
+def command_progress(args):
+    from utils.console import TutorConsole
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore, data_home
+    from utils.progress import progress_view
+
+    store = ProfileStore(data_home())
+    name = profile_name(args)
+    if name not in store.names():
+        raise UsageError(f"no profile '{name}' yet: `tutor` starts one (see `tutor profile list`)")
+    TutorConsole().print(progress_view(Library(), store.load_or_create(name)))
+    return EXIT_OK
+
+
+def command_profile(args):
+    from utils.console import TutorConsole
+    from utils.profiles import ProfileStore, data_home
+
+    store = ProfileStore(data_home())
+    console = TutorConsole()
+    if args.action == "list":
+        in_use = profile_name(args)
+        names = store.names()
+        for name in names:
+            console.line(f"{'*' if name == in_use else ' '} {name}", style="bold" if name == in_use else None)
+        if not names:
+            console.line("No profiles yet: `tutor` creates one, or `tutor profile new NAME`.")
+        return EXIT_OK
+    if args.action == "use":
+        if args.name not in store.names():
+            raise UsageError(f"no profile '{args.name}' (see `tutor profile list`; `tutor profile new {args.name}`)")
+        store.set_default_name(args.name)
+        console.line(f"Profile '{args.name}' is now the one `tutor` uses.")
+        return EXIT_OK
+    name = args.name or profile_name(args)
+    if args.action == "new":
+        if not store.is_new(name):
+            raise UsageError(f"profile '{name}' already exists (see `tutor profile show {name}`)")
+        with store.lock(name):
+            profile = store.load_or_create(name)
+            if args.experience is not None:
+                profile.experience = args.experience
+            if args.style:
+                profile.thinking_style = args.style
+            if not (args.no_questions or args.experience is not None or args.style):
+                from utils.onboarding import onboard
+
+                onboard(console, profile)
+            store.save(profile)
+        console.line(f"Created profile '{name}'. `tutor profile use {name}` makes it the default.")
+        return EXIT_OK
+    if name not in store.names():
+        raise UsageError(f"no profile '{name}' (see `tutor profile list`)")
+    from utils.progress import profile_overview
+
+    console.say(profile_overview(store.load_or_create(name)))
+    return EXIT_OK
+
+
 COMMANDS = {
     "learn": command_learn,
     "courses": command_courses,
@@ -313,6 +397,8 @@ COMMANDS = {
     "schema": command_schema,
     "new": command_new,
     "path": command_path,
+    "profile": command_profile,
+    "progress": command_progress,
 }
 
 

@@ -2,6 +2,8 @@
 console), exec is pure and may be retried, post writes the store and returns
 the action. The logic lives in utils/; these classes only wire it together."""
 
+from datetime import datetime, timezone
+
 from pocketflow import Node
 
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
@@ -47,6 +49,10 @@ def _note_llm_turn(shared, notice):
             f"The LLM failed {LLM_FAILURES_BEFORE_OFFLINE} times in a row; the rest of this session is offline."
         )
         shared["transcript"].append({"event": "engine", "engine": OFFLINE.name})
+
+
+def _now():
+    return datetime.now(timezone.utc)
 
 
 def _fallback_notice(exc):
@@ -207,6 +213,7 @@ class GradeAnswer(Node):
         turn["last_grade"] = result
         profile = shared["profile"]
         profile.record_outcome(ref, p["concept"].id, result.verdict)
+        profile.record_answer(ref, p["concept"].id, result.verdict, turn["hints_used"], turn["attempts"], _now().date())
         shift = style_shift(profile.analogies, profile.thinking_style)
         if shift:
             style, reason = shift
@@ -392,9 +399,13 @@ class Advance(Node):
         action, position = res
         lesson, ref, profile = shared["lesson"], shared["lesson_ref"], shared["profile"]
         concept, question = current(lesson, shared["position"])
-        skipped = shared["turn"]["skipped"]
+        turn = shared["turn"]
+        skipped = turn["skipped"]
         if skipped:
             profile.progress(ref).skipped.append(f"{concept.id}/{question.id}")
+        # Nothing graded counts as a skip for the review schedule.
+        verdict = "skipped" if skipped or turn["last_grade"] is None else turn["last_grade"].verdict
+        profile.schedule_review(ref, concept.id, question.id, verdict, turn["hints_used"], turn["attempts"], _now())
         shared["transcript"].append(
             {"event": "advance", "from": f"{concept.id}/{question.id}", "to": action, "skipped": skipped}
         )

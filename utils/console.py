@@ -65,9 +65,10 @@ class TutorConsole:
 
     def __init__(self, input_fn=None, file=None, width=None, echo_input=False, history_path=None):
         self.out = Console(file=file, width=width, highlight=False, soft_wrap=False)
+        # A person at a terminal, rather than a script or a pipe.
+        self.interactive = input_fn is None and sys.stdin is not None and sys.stdin.isatty() and self.out.is_terminal
         if input_fn is None:
-            interactive = sys.stdin is not None and sys.stdin.isatty() and self.out.is_terminal
-            if interactive:
+            if self.interactive:
                 input_fn = _terminal_reader(history_path)
             else:
                 input_fn = _line_reader(sys.stdin)

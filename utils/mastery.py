@@ -6,19 +6,20 @@ wrong) and a guess (does not know it, still right), turns p into a posterior; th
 learner may learn from the practice itself, which moves p towards 1 by P_LEARN. Answers
 are soft evidence: a credit in [0, 1] weighs the two outcomes, so helped answers count less.
 
-Parameters (the usual textbook defaults, not fitted to data):
+Parameters (set by reasoning, not fitted to data):
 - P_INIT = 0.2: prior that a learner already knows a concept the lesson is about to teach.
 - P_LEARN = 0.2: chance of learning at each practice opportunity, whatever the answer.
 - P_SLIP = 0.1: free-text answers are rarely wrong by accident once the idea is understood.
-- P_GUESS = 0.2: a rubric-graded conceptual answer is hard to get right by luck, unlike a
-  multiple-choice one.
+- P_GUESS = 0.1: a free-text answer that meets every key idea of a conceptual question is
+  hard to produce by luck, unlike a multiple-choice pick; it also lets a learner who answers
+  both questions of a concept right at the first try master it (0.2 -> 0.75 -> 0.97).
 - MASTERED = 0.95: the conventional BKT threshold for calling a concept mastered.
 """
 
 P_INIT = 0.2
 P_LEARN = 0.2
 P_SLIP = 0.1
-P_GUESS = 0.2
+P_GUESS = 0.1
 MASTERED = 0.95
 
 # A hint gives part of the reasoning away; three hints bring a correct answer near a partial one.
@@ -26,8 +27,8 @@ HINT_PENALTY = 0.15
 # An earlier attempt at the same question failed, which is direct evidence against knowing,
 # so it costs more than a hint.
 ATTEMPT_PENALTY = 0.2
-# Floors: a correct answer, however helped, stays mild evidence for knowing (at p = P_INIT the
-# break-even credit is about 0.34); a partial one stays above an incorrect one.
+# Floors: however helped, a correct answer keeps some weight (0.4, near an unhelped partial one),
+# and a partial one stays above an incorrect one.
 CORRECT_FLOOR = 0.4
 PARTIAL_CREDIT = 0.5
 PARTIAL_FLOOR = 0.2

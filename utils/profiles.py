@@ -99,6 +99,22 @@ class Profile(BaseModel):
             )
         )
 
+    def record_answer(self, lesson_ref, concept_id, verdict, hints_used, attempt, today):
+        """A graded answer is evidence about the concept (Bayesian Knowledge Tracing)."""
+        from utils.mastery import P_INIT, credit, update
+
+        key = f"{lesson_ref}/{concept_id}"
+        self.mastery[key] = round(update(self.mastery.get(key, P_INIT), credit(verdict, hints_used, attempt)), 4)
+        if today.isoformat() not in self.active_days:
+            self.active_days.append(today.isoformat())
+
+    def schedule_review(self, lesson_ref, concept_id, question_id, verdict, hints_used, attempt, now):
+        """A question left (answered or skipped) goes on the spaced-review schedule."""
+        from utils.reviews import schedule
+
+        key = f"{lesson_ref}/{concept_id}/{question_id}"
+        self.reviews[key] = schedule(self.reviews.get(key), verdict, hints_used, attempt, now)
+
     def familiar_terms(self):
         """Vocabulary terms whose analogies led this learner to a right answer."""
         return {r.term for r in self.analogies if r.term and r.outcome == "worked"}
@@ -233,6 +249,25 @@ class ProfileStore:
 
     def path(self, name):
         return self.folder / f"{name}.yaml"
+
+    def names(self):
+        """The learners with a profile here, in name order."""
+        return sorted(p.name[: -len(".yaml")] for p in self.folder.glob("*.yaml") if ".unreadable-" not in p.name)
+
+    def is_new(self, name):
+        """No profile yet, and no shipped example to start from: a first run."""
+        return not self.path(name).exists() and not (examples_dir() / f"{name}.yaml").exists()
+
+    def default_name(self):
+        try:
+            settings = yaml.safe_load((self.home / "settings.yaml").read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            return None
+        name = settings.get("profile") if isinstance(settings, dict) else None
+        return name if isinstance(name, str) and re.match(NAME_PATTERN, name) else None
+
+    def set_default_name(self, name):
+        atomic_write_text(self.home / "settings.yaml", yaml.safe_dump({"profile": name}))
 
     def backup_path(self, name):
         return self.folder / f"{name}.yaml.bak"

@@ -7,6 +7,8 @@ each piece is testable alone.
 from rich.table import Table
 from rich.text import Text
 
+from utils.mastery import MASTERED
+
 
 def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabulary):
     """The shared store every node reads and writes (schema in docs/design.md)."""
@@ -98,7 +100,7 @@ def progress_table(lesson, lesson_ref, profile, position, transcript):
     """A table of the lesson's concepts: done, current or to come, with the
     attempts so far and the analogies that worked."""
     table = Table(title=Text(lesson.title), title_justify="left")
-    for column in ("concept", "status", "answers", "analogies that worked"):
+    for column in ("concept", "status", "mastery", "answers", "analogies that worked"):
         table.add_column(column)
     for index, concept in enumerate(lesson.concepts):
         if index < position["concept"] or profile.progress(lesson_ref).status == "complete":
@@ -113,7 +115,9 @@ def progress_table(lesson, lesson_ref, profile, position, transcript):
             for r in profile.analogies
             if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")
         ]
-        table.add_row(Text(concept.label), status, str(answers), Text(", ".join(worked) or "-"))
+        mastery = profile.mastery.get(f"{lesson_ref}/{concept.id}")
+        shown = "-" if mastery is None else f"{mastery:.0%}" + (" ✓" if mastery >= MASTERED else "")
+        table.add_row(Text(concept.label), status, shown, str(answers), Text(", ".join(worked) or "-"))
     return table
 
 

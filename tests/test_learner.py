@@ -1,0 +1,93 @@
+"""The learner model from the outside: a profile built by a scripted session,
+then `tutor progress` and `tutor profile` run on it as real processes."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from utils.profiles import ProfileStore
+
+FIRST_LESSON = ROOT / "tests" / "sessions" / "first_lesson.yaml"
+
+
+def tutor(home, *args, stdin=""):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
+    env.update({"TUTOR_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A learner who went through Course 1's first lesson as first_lesson.yaml scripts it."""
+    home = tmp_path_factory.mktemp("learner")
+    script = yaml.safe_load(FIRST_LESSON.read_text())
+    result = tutor(home, "learn", script["lesson"], "--profile", "newcomer", stdin="\n".join(script["turns"]) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "Lesson complete" in result.stdout
+    return home
+
+
+def test_the_session_left_mastery_reviews_and_a_streak_in_the_profile(home):
+    profile = ProfileStore(home).load_or_create("newcomer")
+    ref = "icl-vs-finetuning/what-llms-know"
+    assert set(profile.mastery) == {
+        f"{ref}/{c}" for c in ("knowledge-in-weights", "context-flows-through", "output-versus-model")
+    }
+    # Every concept ends mastered; the one that began with a wrong answer ends lowest.
+    values = {key.rsplit("/", 1)[1]: value for key, value in profile.mastery.items()}
+    assert min(values.values()) >= 0.95 and min(values, key=values.get) == "knowledge-in-weights"
+    assert len(profile.reviews) == 6 and len(profile.active_days) == 1
+
+
+def test_progress_shows_mastery_bars_reviews_and_the_streak(home):
+    result = tutor(home, "progress", "--profile", "newcomer")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    [row] = [line for line in out.splitlines() if 'What Does an LLM Actually "Know"?' in line]
+    assert "mastered" in row and "█" in row and "3/3" in row
+    assert "Reviews due: " in out and "Streak: 1 days" in out
+    assert "Analogies that work for you: " in out and "led to a right answer" in out
+
+
+def test_profile_show_list_and_use(home):
+    shown = tutor(home, "profile", "show", "newcomer")
+    assert shown.returncode == 0, shown.stderr
+    assert "Lessons finished: 1" in shown.stdout and "streak: 1 days" in shown.stdout
+    assert tutor(home, "profile", "list").stdout.split() == ["newcomer"]
+    assert tutor(home, "profile", "use", "newcomer").returncode == 0
+    assert tutor(home, "profile", "list").stdout.split() == ["*", "newcomer"]
+    assert "Lessons finished: 1" in tutor(home, "profile", "show").stdout  # the one in use
+    unknown = tutor(home, "profile", "use", "nobody")
+    assert unknown.returncode == 1 and "no profile 'nobody'" in unknown.stderr
+
+
+def test_profile_new_asks_the_first_run_questions(tmp_path):
+    result = tutor(tmp_path, "profile", "new", "ada", stdin="I train small CNNs\n2\nshort explanations\n")
+    assert result.returncode == 0, result.stderr
+    profile = ProfileStore(tmp_path).load_or_create("ada")
+    assert (profile.experience, profile.thinking_style, profile.preferences) == (
+        "I train small CNNs",
+        "visual",
+        ["short explanations"],
+    )
+    again = tutor(tmp_path, "profile", "new", "ada", stdin="")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_the_first_run_questions_can_be_skipped(tmp_path):
+    assert tutor(tmp_path, "profile", "new", "bo", stdin="/skip\n").returncode == 0
+    profile = ProfileStore(tmp_path).load_or_create("bo")
+    assert (profile.experience, profile.thinking_style) == ("", None)
+    assert tutor(tmp_path, "profile", "new", "cy", "--style", "mechanical", "--no-questions").returncode == 0
+    assert ProfileStore(tmp_path).load_or_create("cy").thinking_style == "mechanical"

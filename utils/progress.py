@@ -1,0 +1,104 @@
+"""What a learner has done, for `tutor progress` and `tutor profile show`:
+mastery per lesson, reviews due, the streak, and the analogies that work."""
+
+from datetime import date, datetime, timedelta, timezone
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from utils.analogies import style_record
+from utils.mastery import MASTERED
+
+BAR_WIDTH = 20
+
+
+def concept_key(lesson_ref, concept_id):
+    return f"{lesson_ref}/{concept_id}"
+
+
+def lesson_mastery(profile, lesson_ref, lesson):
+    """Each concept's mastery, in teaching order; 0 for one never answered, so an
+    untouched lesson shows an empty bar rather than the model's prior."""
+    return [profile.mastery.get(concept_key(lesson_ref, c.id), 0.0) for c in lesson.concepts]
+
+
+def bar(fraction, width=BAR_WIDTH):
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
+
+
+def streak(active_days, today):
+    """Consecutive days with answers, ending today or yesterday."""
+    days = {date.fromisoformat(d) for d in active_days}
+    day = today if today in days else today - timedelta(days=1)
+    count = 0
+    while day in days:
+        count, day = count + 1, day - timedelta(days=1)
+    return count
+
+
+def reviews_due(profile, now):
+    from utils.reviews import due
+
+    return due(profile.reviews, now)
+
+
+def working_analogies(profile):
+    """Lines on the styles and shared pictures that led this learner to right answers."""
+    lines = []
+    for style, (worked, failed) in sorted(style_record(profile.analogies).items(), key=lambda item: -item[1][0]):
+        lines.append(f"{style}: {worked} of {worked + failed} led to a right answer")
+    return lines
+
+
+def profile_overview(profile, now=None):
+    """Markdown: who the learner is to the tutor."""
+    now = now or datetime.now(timezone.utc)
+    finished = sum(1 for p in profile.lessons.values() if p.status == "complete")
+    mastered = sum(1 for p in profile.mastery.values() if p >= MASTERED)
+    lines = [
+        f"**{profile.name}**",
+        "",
+        f"- Experience: {profile.experience or 'not stated'}",
+        f"- Thinks best with: {profile.thinking_style or 'not known yet'} analogies",
+    ]
+    if profile.style_changes:
+        change = profile.style_changes[-1]
+        lines.append(f"- Adjusted from {change.previous or 'none'} to {change.chosen}: {change.reason}")
+    if profile.preferences:
+        lines.append(f"- Prefers: {'; '.join(profile.preferences)}")
+    lines += [
+        f"- Lessons finished: {finished}; concepts mastered: {mastered}",
+        f"- Reviews due: {len(reviews_due(profile, now))}; streak: {streak(profile.active_days, now.date())} days",
+    ]
+    return "\n".join(lines)
+
+
+def progress_view(library, profile, now=None):
+    """A rich renderable: a table per course with a mastery bar per lesson,
+    then reviews due, the streak and the analogies that work."""
+    now = now or datetime.now(timezone.utc)
+    parts = []
+    for course in library.courses().values():
+        table = Table(title=Text(course.title), title_justify="left", expand=False)
+        for column in ("lesson", "status", "mastery", "concepts mastered"):
+            table.add_column(column)
+        for lesson_id in course.lessons:
+            ref = f"{course.id}/{lesson_id}"
+            lesson = library.lesson(ref)
+            values = lesson_mastery(profile, ref, lesson)
+            progress = profile.lessons.get(ref)
+            status = progress.status.replace("_", " ") if progress else "new"
+            mastered = sum(1 for v in values if v >= MASTERED)
+            if values and mastered == len(values):
+                status = "mastered"
+            mean = sum(values) / len(values) if values else 0.0
+            table.add_row(Text(lesson.title), status, bar(mean) + Text(f" {mean:.0%}"), f"{mastered}/{len(values)}")
+        parts.append(table)
+    due = reviews_due(profile, now)
+    parts.append(Text(f"Reviews due: {len(due)}" + ("  (run `tutor review`)" if due else "")))
+    parts.append(Text(f"Streak: {streak(profile.active_days, now.date())} days"))
+    working = working_analogies(profile)
+    parts.append(Text("Analogies that work for you: " + ("; ".join(working) if working else "not enough answers yet")))
+    return Group(*parts)
