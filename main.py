@@ -73,6 +73,11 @@ def build_parser():
     profile_use = actions.add_parser("use", parents=[common], help="make a profile the default")
     profile_use.add_argument("name")
 
+    export = commands.add_parser("export", parents=[common], help="a lesson's record as Markdown")
+    export.add_argument("lesson", nargs="?", metavar="COURSE/LESSON", help="default: the current lesson")
+    export.add_argument("-o", "--output", metavar="FILE.md", help="write here instead of printing")
+    export.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
+
     progress = commands.add_parser("progress", parents=[common], help="mastery per lesson, reviews due, streak")
     progress.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
 
@@ -108,10 +113,16 @@ def choose_teacher(args):
 
 
 def run_session(console, teacher, library, store, profile, lesson_ref, retry_wait=0.5):
+    from datetime import datetime, timezone
+
     from flow import create_tutor_flow
     from utils.session import new_store
+    from utils.transcripts import Transcript, transcript_path
 
     shared = new_store(console, teacher, library, store, profile, lesson_ref, library.vocabulary())
+    shared["transcript"] = Transcript(transcript_path(store.home, profile.name, lesson_ref))
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    shared["transcript"].append({"event": "session", "at": started, "engine": teacher.describe()})
     try:
         create_tutor_flow(retry_wait=retry_wait).run(shared)
     finally:
@@ -330,6 +341,28 @@ def command_path(args):
     return EXIT_OK
 
 
+def command_export(args):
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore, atomic_write_text, data_home
+    from utils.transcripts import read_events, render_markdown, transcript_path
+
+    library, store, name = Library(), ProfileStore(data_home()), profile_name(args)
+    if name not in store.names():
+        raise UsageError(f"no profile '{name}' yet (see `tutor profile list`)")
+    ref = library.resolve(args.lesson) if args.lesson else store.load_or_create(name).current_lesson
+    if not ref:
+        raise UsageError("no lesson yet: name one, e.g. `tutor export COURSE/LESSON`")
+    events = read_events(transcript_path(store.home, name, ref))
+    if not events:
+        raise UsageError(f"no record of {ref} for '{name}' yet: `tutor learn {ref}` starts one")
+    text = render_markdown(library.lesson(ref), ref, name, events)
+    if args.output:
+        atomic_write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def command_progress(args):
     from utils.console import TutorConsole
     from utils.lessons import Library
@@ -399,6 +432,7 @@ COMMANDS = {
     "path": command_path,
     "profile": command_profile,
     "progress": command_progress,
+    "export": command_export,
 }
 
 

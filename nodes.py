@@ -137,9 +137,11 @@ class Explain(Node):
         _note_llm_turn(shared, res["notice"])
         kind = "Interlude" if p["concept"].interlude else "Concept"
         title = f"{kind} {position['concept'] + 1}/{len(lesson.concepts)}: {p['concept'].title}"
-        console.stream_panel(title, res["chunks"])
+        text = console.stream_panel(title, res["chunks"])
         shared["profile"].record_analogy(shared["lesson_ref"], p["concept"].id, res["analogy"])
-        shared["transcript"].append({"event": "explain", "concept": p["concept"].id, "analogy": res["analogy"].id})
+        shared["transcript"].append(
+            {"event": "explain", "concept": p["concept"].id, "analogy": res["analogy"].id, "title": title, "text": text}
+        )
         shared["turn"] = new_turn()
         record_position(shared["profile"], shared["lesson_ref"], lesson, position, explained=True)
         _save(shared)
@@ -169,7 +171,9 @@ class AskQuestion(Node):
         turn = shared["turn"]
         if p["shown"]:
             turn["question_shown"] = True
-            shared["transcript"].append({"event": "question", "question": p["question"].id})
+            shared["transcript"].append(
+                {"event": "question", "question": p["question"].id, "text": p["question"].prompt}
+            )
         if p["reply"] is None:
             shared["outcome"] = "eof"
         elif action == "quit":
@@ -231,6 +235,7 @@ class GradeAnswer(Node):
                 "missed": list(result.missed),
                 "misconceptions": list(result.misconceptions),
                 "engine": result.engine,
+                "feedback": result.feedback,
             }
         )
         ideas = {idea.id: idea for idea in p["question"].key_ideas}
@@ -277,7 +282,7 @@ class Probe(Node):
         turn = shared["turn"]
         turn["probe"], turn["probes"] = text, turn["probes"] + 1
         shared["transcript"].append(
-            {"event": "probe", "question": p["question"].id, "idea": (p["grade"].missed or [None])[0]}
+            {"event": "probe", "question": p["question"].id, "idea": (p["grade"].missed or [None])[0], "text": text}
         )
         return "ask"
 
@@ -349,6 +354,8 @@ class ReExplain(Node):
                 "event": "reexplain" if self.with_pointer else "analogy",
                 "concept": p["concept"].id,
                 "analogy": analogy.id if analogy else None,
+                "title": title,
+                "text": body,
             }
         )
         turn = shared["turn"]
@@ -382,7 +389,9 @@ class Hint(Node):
         else:
             turn["hints_used"] += 1
             shared["console"].panel("Hint", text, style="yellow")
-            shared["transcript"].append({"event": "hint", "question": p[0].id, "number": turn["hints_used"]})
+            shared["transcript"].append(
+                {"event": "hint", "question": p[0].id, "number": turn["hints_used"], "text": text}
+            )
         return "ask"
 
 

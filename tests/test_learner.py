@@ -91,3 +91,22 @@ def test_the_first_run_questions_can_be_skipped(tmp_path):
     assert (profile.experience, profile.thinking_style) == ("", None)
     assert tutor(tmp_path, "profile", "new", "cy", "--style", "mechanical", "--no-questions").returncode == 0
     assert ProfileStore(tmp_path).load_or_create("cy").thinking_style == "mechanical"
+
+
+def test_export_writes_the_lesson_record_with_the_answers_verbatim(home, tmp_path):
+    out = tmp_path / "record.md"
+    result = tutor(home, "export", "icl-vs-finetuning/what-llms-know", "-o", str(out), "--profile", "newcomer")
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    script = yaml.safe_load(FIRST_LESSON.read_text())
+    assert text.startswith('# What Does an LLM Actually "Know"?')
+    for turn in script["turns"]:
+        if not turn.startswith("/"):
+            assert "> " + turn in text  # every answer, verbatim
+    assert "## Concept 1/3: The Stone: Knowledge Carved into the Weights" in text
+    assert "Picture a block of stone" in text  # the teaching as delivered
+    assert "## Let's look at it another way" in text and "**Follow-up:**" in text
+    assert text.count("**Evaluation:** Correct") == 6 and "**Evaluation:** Not yet" in text
+    assert "*You typed `/analogy`*" in text and "*Session ended: complete*" in text
+    missing = tutor(home, "export", "lora/mechanics", "--profile", "newcomer")
+    assert missing.returncode == 1 and "no record of lora/mechanics" in missing.stderr

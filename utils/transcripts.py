@@ -1,0 +1,85 @@
+"""Lesson transcripts: every event of every session, kept per learner and
+lesson as JSON lines, and rendered as Markdown by `tutor export`.
+
+Lines are appended and fsynced one event at a time, so a killed session loses
+at most the event being written; a torn last line is skipped on reading.
+"""
+
+import json
+import os
+from pathlib import Path
+
+
+def transcript_path(home, profile_name, lesson_ref):
+    return Path(home) / "transcripts" / profile_name / (lesson_ref.replace("/", "__") + ".jsonl")
+
+
+class Transcript(list):
+    """The session's events in memory and, when given a path, on disk."""
+
+    def __init__(self, path=None):
+        super().__init__()
+        self.path = Path(path) if path else None
+
+    def append(self, event):
+        super().append(event)
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def read_events(path):
+    events = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return events
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line torn by a killed session
+    return events
+
+
+def _quote(text):
+    return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())
+
+
+def render_markdown(lesson, lesson_ref, profile_name, events):
+    """The lesson's record: the teaching as delivered, each question, the
+    learner's answers verbatim, each evaluation, and every side step."""
+    questions = {q.id: q for c in lesson.concepts for q in c.questions}
+    ideas = {(q.id, i.id): i.description for q in questions.values() for i in q.key_ideas}
+    out = [f"# {lesson.title}", "", f"Learner: {profile_name} · lesson `{lesson_ref}`", ""]
+    for event in events:
+        kind = event.get("event")
+        if kind == "session":
+            out += ["---", "", f"*Session started {event.get('at', '')}, engine: {event.get('engine', '')}*", ""]
+        elif kind in ("explain", "reexplain", "analogy") and event.get("text"):
+            out += [f"## {event.get('title', '')}", "", event["text"].strip(), ""]
+        elif kind == "question":
+            out += ["### Question", "", event.get("text", "").strip(), ""]
+        elif kind == "answer":
+            out += ["**Your answer:**", "", _quote(event.get("text", "")), ""]
+        elif kind == "grade":
+            verdict = {"correct": "Correct", "partial": "Partly there", "incorrect": "Not yet"}[event["verdict"]]
+            line = f"**Evaluation:** {verdict} (attempt {event.get('attempt', 1)}, {event.get('engine', '')} engine)"
+            out += [line, ""]
+            out += [f"- covered: {ideas.get((event['question'], i), i)}" for i in event.get("met", [])]
+            if event.get("feedback"):
+                out += ["", event["feedback"].strip()]
+            out.append("")
+        elif kind in ("probe", "hint"):
+            out += [f"**{'Follow-up' if kind == 'probe' else 'Hint'}:** {event.get('text', '').strip()}", ""]
+        elif kind == "command":
+            out += [f"*You typed `{event.get('text', '')}`*", ""]
+        elif kind == "style":
+            out += [f"*The tutor adjusted to your style: {event.get('from')} → {event.get('to')}*", ""]
+        elif kind == "end":
+            out += [f"*Session ended: {event.get('outcome')}*", ""]
+    return "\n".join(out).rstrip() + "\n"
