@@ -43,7 +43,9 @@ def test_explain_shows_the_analogy_fitting_the_learner_style(shared, profile, st
     data = shared()
     assert nodes.Explain().run(data) == "ask"
     # the profile is mechanical: the wrench (first style mechanical) beats the door (everyday), authored first
-    assert data["transcript"][-1] == {"event": "explain", "concept": "torque", "analogy": "wrench"}
+    event = data["transcript"][-1]
+    assert (event["event"], event["concept"], event["analogy"]) == ("explain", "torque", "wrench")
+    assert "longer wrench" in event["text"] and event["title"] == "Concept 1/2: Torque"
     assert "longer wrench" in data["console"].text
     assert store.load_or_create("tester").progress("demo/levers").explained is True
 
