@@ -13,6 +13,11 @@ from nodes import (
     LessonComplete,
     LoadLesson,
     Probe,
+    QuizAsk,
+    QuizEnd,
+    QuizGrade,
+    QuizNext,
+    QuizReport,
     ReExplain,
     ShowHelp,
     ShowProgress,
@@ -65,3 +70,23 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     advance - "complete" >> complete
     complete - "end" >> end
     return Flow(start=load)
+
+
+def create_quiz_flow(llm_retries=2, retry_wait=0.5):
+    """A fresh graph for a set of questions outside a lesson: `tutor review`
+    and `tutor exam`. No hints or pictures; each answer is graded, recorded in
+    mastery and the review schedule; a report ends it."""
+    next_question = QuizNext()
+    ask = QuizAsk()
+    grade = QuizGrade(max_retries=llm_retries, wait=retry_wait)
+    report = QuizReport()
+    end = QuizEnd()
+
+    next_question - "ask" >> ask
+    next_question - "report" >> report
+    ask - "answer" >> grade
+    ask - "next" >> next_question
+    ask - "again" >> ask
+    grade - "next" >> next_question
+    report - "end" >> end
+    return Flow(start=next_question)

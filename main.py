@@ -73,6 +73,17 @@ def build_parser():
     profile_use = actions.add_parser("use", parents=[common], help="make a profile the default")
     profile_use.add_argument("name")
 
+    review = commands.add_parser("review", parents=[common], help="answer the questions due for spaced review")
+    review.add_argument("--limit", type=int, default=20, metavar="N", help="at most N questions (default 20)")
+    exam = commands.add_parser("exam", parents=[common], help="a remedial exam of a course, weakest concepts first")
+    exam.add_argument("course", metavar="COURSE", help="a course id from `tutor courses`")
+    exam.add_argument("--questions", type=int, default=15, metavar="N", help="how many questions (default 15)")
+    for quiz in (review, exam):
+        quiz.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
+        engine = quiz.add_mutually_exclusive_group()
+        engine.add_argument("--offline", action="store_true", help="grade offline even if an LLM is configured")
+        engine.add_argument("--llm", action="store_true", help="grade with the LLM (OPENAI_API_KEY / OPENAI_BASE_URL)")
+
     export = commands.add_parser("export", parents=[common], help="a lesson's record as Markdown")
     export.add_argument("lesson", nargs="?", metavar="COURSE/LESSON", help="default: the current lesson")
     export.add_argument("-o", "--output", metavar="FILE.md", help="write here instead of printing")
@@ -341,6 +352,60 @@ def command_path(args):
     return EXIT_OK
 
 
+def run_quiz(args, mode, choose_items):
+    """A review or an exam on the learner's profile, under its lock."""
+    from flow import create_quiz_flow
+    from utils.console import TutorConsole
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore, data_home
+    from utils.session import new_quiz_store
+
+    library, store, name = Library(), ProfileStore(data_home()), profile_name(args)
+    teacher = choose_teacher(args)
+    with store.lock(name):
+        profile = store.load_or_create(name)
+        console = TutorConsole(history_path=data_home() / "history")
+        for notice in store.notices:
+            console.notice(notice)
+        items = choose_items(library, profile)
+        if not items:
+            return None
+        console.line(f"Engine: {teacher.describe()}", style="dim")
+        shared = new_quiz_store(console, teacher, library, store, profile, mode, items)
+        try:
+            create_quiz_flow().run(shared)
+        finally:
+            store.save(profile)
+    return shared
+
+
+def command_review(args):
+    from datetime import datetime, timezone
+
+    from utils.quiz import due_items
+
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    shared = run_quiz(
+        args, "review", lambda library, profile: due_items(library, profile, datetime.now(timezone.utc))[: args.limit]
+    )
+    if shared is None:
+        print("Nothing is due for review. Come back later, or go on with `tutor`.")
+    return EXIT_OK
+
+
+def command_exam(args):
+    from utils.lessons import Library
+    from utils.quiz import exam_items
+
+    if args.course not in Library().courses():
+        raise UsageError(f"unknown course '{args.course}' (see `tutor courses`)")
+    if args.questions < 1:
+        raise UsageError("--questions must be at least 1")
+    run_quiz(args, "exam", lambda library, profile: exam_items(library, args.course, profile.mastery, args.questions))
+    return EXIT_OK
+
+
 def command_export(args):
     from utils.lessons import Library
     from utils.profiles import ProfileStore, atomic_write_text, data_home
@@ -433,6 +498,8 @@ COMMANDS = {
     "profile": command_profile,
     "progress": command_progress,
     "export": command_export,
+    "review": command_review,
+    "exam": command_exam,
 }
 
 

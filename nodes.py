@@ -8,7 +8,9 @@ from pocketflow import Node
 
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
 from utils.grading import grade
+from utils.quiz import Result, exam_report
 from utils.replies import help_text, parse_reply
+from utils.reviews import due
 from utils.session import (
     current,
     lesson_summary,
@@ -80,6 +82,9 @@ class LoadLesson(Node):
         progress = profile.progress(ref)
         console.rule(lesson.title)
         console.line(f"Engine: {shared['teacher'].describe()}", style="dim")
+        due_count = len(due(profile.reviews, _now()))
+        if due_count:
+            console.notice(f"{due_count} review(s) due: `tutor review` asks them, a few minutes' work.")
         if unmet:
             # A warning, not a refusal: the learner may know the material already.
             more = f" and {len(unmet) - 2} more" if len(unmet) > 2 else ""
@@ -477,4 +482,119 @@ class EndSession(Node):
         shared["transcript"].append({"event": "end", "outcome": outcome})
         if outcome != "complete":
             shared["console"].line(f"Progress saved. `tutor learn {ref}` picks up at this question.", style="dim")
+        return None
+
+
+# --- Reviews and exams: questions outside a lesson (create_quiz_flow) ---------
+
+
+class QuizNext(Node):
+    """The next question of the set, or the report when there is none."""
+
+    def prep(self, shared):
+        return shared["quiz"]
+
+    def post(self, shared, quiz, _):
+        if shared["outcome"] or quiz["index"] >= len(quiz["items"]):
+            return "report"
+        item = quiz["items"][quiz["index"]]
+        lesson = shared["library"].lesson(item.lesson)
+        concept = next(c for c in lesson.concepts if c.id == item.concept)
+        heading = "Review" if quiz["mode"] == "review" else "Exam question"
+        shared["console"].rule(f"{heading} {quiz['index'] + 1}/{len(quiz['items'])}: {concept.title}")
+        return "ask"
+
+
+class QuizAsk(Node):
+    def prep(self, shared):
+        item = shared["quiz"]["items"][shared["quiz"]["index"]]
+        lesson = shared["library"].lesson(item.lesson)
+        concept = next(c for c in lesson.concepts if c.id == item.concept)
+        question = next(q for q in concept.questions if q.id == item.question)
+        shared["console"].panel("Question", question.prompt, style="magenta")
+        try:
+            reply = ""
+            while not reply.strip():
+                reply = shared["console"].ask("> ")
+        except EOFError:
+            reply = None
+        return {"lesson": lesson, "question": question, "reply": reply}
+
+    def exec(self, p):
+        return parse_reply(p["reply"])
+
+    def post(self, shared, p, parsed):
+        action, answer = parsed
+        quiz = shared["quiz"]
+        if action == "answer":
+            quiz["current"] = {"lesson": p["lesson"], "question": p["question"], "answer": answer}
+            return "answer"
+        if action == "skip":
+            quiz["results"].append(Result(quiz["items"][quiz["index"]], "skipped"))
+            quiz["index"] += 1
+            return "next"
+        if action == "quit":
+            shared["outcome"] = "quit" if p["reply"] is not None else "eof"
+            return "next"
+        shared["console"].notice("Here: an answer, /skip or /quit. Hints and pictures are for lessons.")
+        return "again"
+
+
+class QuizGrade(Node):
+    def prep(self, shared):
+        current_question = shared["quiz"]["current"]
+        return {**current_question, "teacher": shared["teacher"], "profile_summary": shared["profile"].summary()}
+
+    def exec(self, p):
+        return p["teacher"].grade(p["question"], p["answer"], p["lesson"].synonyms, p["profile_summary"]), None
+
+    def exec_fallback(self, p, exc):
+        return grade(p["question"], p["answer"], p["lesson"].synonyms), _fallback_notice(exc)
+
+    def post(self, shared, p, res):
+        result, notice = res
+        console, quiz, profile = shared["console"], shared["quiz"], shared["profile"]
+        if notice:
+            console.notice(notice)
+        item = quiz["items"][quiz["index"]]
+        now = _now()
+        profile.record_answer(item.lesson, item.concept, result.verdict, 0, 1, now.date())
+        profile.schedule_review(item.lesson, item.concept, item.question, result.verdict, 0, 1, now)
+        quiz["results"].append(Result(item, result.verdict, list(result.misconceptions), p["answer"]))
+        quiz["index"] += 1
+        if quiz["mode"] == "exam":
+            console.line("Answer recorded.", style="dim")
+        else:
+            ideas = {idea.id: idea for idea in p["question"].key_ideas}
+            verdicts = {"correct": "Correct.", "partial": "Partly there.", "incorrect": "Not yet."}
+            console.line(verdicts[result.verdict], style="bold")
+            if result.met:
+                console.say("You covered:\n" + "\n".join(f"- {ideas[i].description}" for i in result.met))
+            if result.verdict != "correct":
+                console.say(f"To think over: {authored_probe(p['question'], result)}  \n`tutor learn {item.lesson}`")
+        shared["profiles"].save(profile)
+        return "next"
+
+
+class QuizReport(Node):
+    def prep(self, shared):
+        return shared["quiz"], shared["library"], shared["profile"]
+
+    def exec(self, p):
+        quiz, library, profile = p
+        if quiz["mode"] == "exam":
+            return exam_report(library, quiz["results"], len(quiz["items"]))
+        answered = [r for r in quiz["results"] if r.verdict != "skipped"]
+        right = sum(1 for r in answered if r.verdict == "correct")
+        return f"Reviewed {len(answered)} question(s), {right} right. The schedule is updated."
+
+    def post(self, shared, p, report):
+        title = "Exam result" if shared["quiz"]["mode"] == "exam" else "Review done"
+        shared["console"].panel(title, report, style="green")
+        shared["profiles"].save(shared["profile"])
+        return "end"
+
+
+class QuizEnd(Node):
+    def post(self, shared, p, _):
         return None

@@ -110,3 +110,65 @@ def test_export_writes_the_lesson_record_with_the_answers_verbatim(home, tmp_pat
     assert "*You typed `/analogy`*" in text and "*Session ended: complete*" in text
     missing = tutor(home, "export", "lora/mechanics", "--profile", "newcomer")
     assert missing.returncode == 1 and "no record of lora/mechanics" in missing.stderr
+
+
+def make_due(home, name="newcomer"):
+    """Move every review card of the profile a day into the past: time passing."""
+    store = ProfileStore(home)
+    profile = store.load_or_create(name)
+    for card in profile.reviews.values():
+        card["due"] = "2026-01-01T00:00:00+00:00"
+    store.save(profile)
+
+
+def test_review_asks_what_is_due_and_reschedules_it(home, tmp_path):
+    import shutil
+
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    nothing = tutor(copy, "review", "--profile", "newcomer")
+    assert nothing.returncode == 0 and "Nothing is due for review" in nothing.stdout
+    make_due(copy)
+    start = tutor(copy, "learn", "--profile", "newcomer", stdin="/quit\n")
+    assert "6 review(s) due: `tutor review`" in start.stdout  # said at the start of a session
+    result = tutor(
+        copy,
+        "review",
+        "--profile",
+        "newcomer",
+        "--limit",
+        "2",
+        stdin="no. it only knows what was in its training data up to march, and its weights have stayed frozen since\n"
+        "no idea\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Review ") >= 2 and "Reviewed 2 question(s), " in result.stdout
+    assert "Not yet." in result.stdout and "To think over:" in result.stdout
+    profile = ProfileStore(copy).load_or_create("newcomer")
+    rescheduled = [key for key, card in profile.reviews.items() if card["due"] != "2026-01-01T00:00:00+00:00"]
+    assert len(rescheduled) == 2
+
+
+def test_exam_scores_finds_weak_spots_and_plans_remedial_lessons(home, tmp_path):
+    import shutil
+
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    answers = [
+        "the examples teach the model sentiment, it learns it from them on the spot",
+        "/skip",
+        "no. it only knows what was in its training data up to march, and its weights have stayed frozen since",
+    ]
+    result = tutor(
+        copy, "exam", "icl-vs-finetuning", "--questions", "4", "--profile", "newcomer", stdin="\n".join(answers) + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Exam question 1/4" in out and "Hint" not in out
+    assert "Score: 0/4" in out and "You stopped after 3 of 4 questions" in out
+    assert "Weak spots:" in out and "Remedial plan:" in out
+    assert "tutor learn icl-vs-finetuning/in-context-learning" in out
+    # Weakest first: the mastered lesson's concepts come after every unseen one.
+    assert out.index("Exam question 1/4") < out.index("A Few Examples in the Prompt")
+    unknown = tutor(copy, "exam", "nonsense")
+    assert unknown.returncode == 1 and "unknown course 'nonsense'" in unknown.stderr

@@ -53,6 +53,11 @@ class Misconception(Strict):
     phrasings: list[str] = Field(min_length=1)
     remedy: str = Field(description="what to tell a learner who holds it, without giving the answer")
     example: str | None = Field(None, description="an answer that holds it; lint checks it grades incorrect")
+    confused_with: str | None = Field(
+        None,
+        description="the concept this belief mixes this one up with: CONCEPT in this lesson, or COURSE/LESSON/CONCEPT",
+        pattern=r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*)?$",
+    )
 
 
 class SampleAnswer(Strict):

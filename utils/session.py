@@ -29,6 +29,19 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
     }
 
 
+def new_quiz_store(console, teacher, library, profiles, profile, mode, items):
+    """The shared store of a review or an exam (schema in docs/design.md)."""
+    return {
+        "console": console,
+        "teacher": teacher,
+        "library": library,
+        "profiles": profiles,
+        "profile": profile,
+        "quiz": {"mode": mode, "items": items, "index": 0, "results": [], "current": None},
+        "outcome": None,
+    }
+
+
 def new_turn():
     """State of the question being worked on; reset when the question changes."""
     return {

@@ -1,0 +1,63 @@
+"""Reviews and exams: which questions, in which order, and the exam's report."""
+
+from datetime import datetime, timezone
+
+from utils.quiz import Item, Result, confusions, due_items, exam_items, exam_report
+
+LEVERS = "demo/levers"
+
+
+def test_exam_asks_the_weakest_concepts_first(demo_library):
+    items = exam_items(demo_library, "demo", {f"{LEVERS}/torque": 0.9, f"{LEVERS}/balance": 0.3}, 5)
+    assert [i.concept for i in items] == ["balance", "torque"]  # one question each, weakest first
+    assert exam_items(demo_library, "demo", {}, 1) == [Item(LEVERS, "torque", "why-long")]  # ties: course order
+
+
+def test_an_answer_that_states_another_concepts_idea_is_a_confusion(demo_library):
+    wrong = Result(
+        Item(LEVERS, "balance", "balance-when"), "incorrect", [], "Torque is force times distance, so less force."
+    )
+    assert confusions(demo_library, [wrong]) == [(f"{LEVERS}/balance", f"{LEVERS}/torque")]
+    right = Result(Item(LEVERS, "torque", "why-long"), "correct", [], "Torque is force times distance, so less force.")
+    assert confusions(demo_library, [right]) == []
+
+
+def test_exam_report_scores_out_of_the_questions_set(demo_library):
+    results = [
+        Result(Item(LEVERS, "torque", "why-long"), "correct"),
+        Result(
+            Item(LEVERS, "balance", "balance-when"), "incorrect", [], "Torque is force times distance, so less force."
+        ),
+    ]
+    report = exam_report(demo_library, results, 3)
+    assert "**Score: 1/3**" in report and "stopped after 2 of 3" in report
+    assert "- Balance (`demo/levers`)" in report and "Balance with Torque" in report
+    assert "1. `tutor learn demo/levers`: Levers (Balance)" in report
+
+
+def test_due_items_are_the_overdue_cards_of_known_lessons(demo_library, profile):
+    now = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    profile.reviews = {
+        f"{LEVERS}/torque/why-long": {"due": "2026-11-20T00:00:00+00:00"},
+        f"{LEVERS}/balance/balance-when": {"due": "2026-12-20T00:00:00+00:00"},
+        "gone/lesson/c/q": {"due": "2026-11-01T00:00:00+00:00"},
+    }
+    assert due_items(demo_library, profile, now) == [Item(LEVERS, "torque", "why-long")]
+
+
+def test_a_misconception_marked_as_confusing_two_concepts_names_the_pair(tmp_path):
+    import shutil
+
+    from conftest import FIXTURES
+
+    from utils.lessons import Library
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    levers = root / "demo" / "levers.yaml"
+    levers.write_text(
+        levers.read_text().replace("- id: more-force\n", "- id: more-force\n            confused_with: balance\n")
+    )
+    library = Library(root)
+    held = Result(Item(LEVERS, "torque", "why-long"), "incorrect", ["more-force"], "You need more force.")
+    assert confusions(library, [held]) == [(f"{LEVERS}/torque", f"{LEVERS}/balance")]

@@ -1,0 +1,134 @@
+"""Question sets outside a lesson: the spaced reviews that are due, and the
+remedial exam of a course, with the exam's report.
+
+An item is (lesson ref, concept id, question id). A result is the item with
+the verdict ("skipped" when the learner moved on) and the grade's ideas.
+"""
+
+from dataclasses import dataclass, field
+
+from utils.grading import grade as grade_offline
+from utils.reviews import due
+
+
+@dataclass(frozen=True)
+class Item:
+    lesson: str  # COURSE/LESSON
+    concept: str
+    question: str
+
+    @property
+    def concept_key(self):
+        return f"{self.lesson}/{self.concept}"
+
+
+@dataclass
+class Result:
+    item: Item
+    verdict: str  # correct | partial | incorrect | skipped
+    misconceptions: list = field(default_factory=list)
+    answer: str = ""
+
+
+def due_items(library, profile, now):
+    """The questions whose review is due, most overdue first, skipping any
+    that are no longer in the library."""
+    known = set(library.lesson_refs())
+    items = []
+    for key in due(profile.reviews, now):
+        lesson, concept, question = key.rsplit("/", 2)[0], *key.rsplit("/", 2)[1:]
+        if lesson in known:
+            items.append(Item(lesson, concept, question))
+    return items
+
+
+def exam_items(library, course_id, mastery, count):
+    """Up to `count` questions of a course, weakest concepts first: one question
+    per concept in order of mastery (never answered counts as 0), then a second
+    round, and so on. Ties keep the course's teaching order."""
+    course = library.courses()[course_id]
+    concepts = []
+    for lesson_id in course.lessons:
+        ref = f"{course_id}/{lesson_id}"
+        for concept in library.lesson(ref).concepts:
+            questions = [Item(ref, concept.id, q.id) for q in concept.questions]
+            concepts.append((mastery.get(f"{ref}/{concept.id}", 0.0), len(concepts), questions))
+    concepts.sort(key=lambda entry: (entry[0], entry[1]))
+    items, round_number = [], 0
+    while len(items) < count and any(round_number < len(qs) for _, _, qs in concepts):
+        items += [qs[round_number] for _, _, qs in concepts if round_number < len(qs)]
+        round_number += 1
+    return items[:count]
+
+
+def confusions(library, results):
+    """Pairs of concepts the learner mixes up: a wrong answer to one concept
+    that states a key idea of another concept in the same course, or that holds
+    a misconception the author marked as confusing the two."""
+    pairs = []
+    for result in results:
+        if result.verdict not in ("incorrect", "partial") or not result.answer:
+            continue
+        course = result.item.lesson.split("/")[0]
+        lesson = library.lesson(result.item.lesson)
+        question = _question(lesson, result.item)
+        for misconception in question.misconceptions:
+            if misconception.id in result.misconceptions and misconception.confused_with:
+                pairs.append((result.item.concept_key, _qualified(misconception.confused_with, result.item.lesson)))
+        for other_ref in (r for r in library.lesson_refs() if r.startswith(course + "/")):
+            other = library.lesson(other_ref)
+            for concept in other.concepts:
+                if f"{other_ref}/{concept.id}" == result.item.concept_key:
+                    continue
+                if any(grade_offline(q, result.answer, other.synonyms).verdict == "correct" for q in concept.questions):
+                    pairs.append((result.item.concept_key, f"{other_ref}/{concept.id}"))
+    unique = []
+    for pair in pairs:
+        if pair not in unique and pair[0] != pair[1]:
+            unique.append(pair)
+    return unique
+
+
+def _qualified(ref, lesson_ref):
+    """A confused_with reference as COURSE/LESSON/CONCEPT (a bare id is in the same lesson)."""
+    return ref if ref.count("/") == 2 else f"{lesson_ref}/{ref}"
+
+
+def _question(lesson, item):
+    concept = next(c for c in lesson.concepts if c.id == item.concept)
+    return next(q for q in concept.questions if q.id == item.question)
+
+
+def concept_title(library, concept_key):
+    lesson_ref, concept_id = concept_key.rsplit("/", 1)
+    lesson = library.lesson(lesson_ref)
+    return next((c.title for c in lesson.concepts if c.id == concept_id), concept_id)
+
+
+def exam_report(library, results, total):
+    """Markdown: the score out of the `total` questions set, the weak spots, the
+    confused pairs and the lessons to revisit."""
+    clean = sum(1 for r in results if r.verdict == "correct")
+    lines = [f"**Score: {clean}/{total}** answered right."]
+    if len(results) < total:
+        lines.append(f"You stopped after {len(results)} of {total} questions; the rest count as not answered.")
+    weak = []
+    for result in results:
+        if result.verdict != "correct" and result.item.concept_key not in weak:
+            weak.append(result.item.concept_key)
+    if not weak:
+        lines += ["", "No weak spots in this exam. `tutor review` keeps it that way."]
+        return "\n".join(lines)
+    lines += ["", "**Weak spots:**"]
+    lines += [f"- {concept_title(library, key)} (`{key.rsplit('/', 1)[0]}`)" for key in weak]
+    pairs = confusions(library, results)
+    if pairs:
+        lines += ["", "**Concepts you mix up:**"]
+        lines += [f"- {concept_title(library, a)} with {concept_title(library, b)}" for a, b in pairs]
+    order = {ref: index for index, ref in enumerate(library.lesson_refs())}
+    lessons = sorted({key.rsplit("/", 1)[0] for key in weak}, key=order.get)
+    lines += ["", "**Remedial plan:** revisit these lessons, in this order:"]
+    for ref in lessons:
+        titles = ", ".join(concept_title(library, key) for key in weak if key.startswith(ref + "/"))
+        lines.append(f"1. `tutor learn {ref}`: {library.lesson(ref).title} ({titles})")
+    return "\n".join(lines)
