@@ -160,3 +160,21 @@ def test_path_command_lists_and_shows(capsys):
     assert "lora/mechanics" in capsys.readouterr().out
     assert main.main(["path", "nowhere"]) == 1
     assert "unknown reading path 'nowhere'" in capsys.readouterr().err
+
+
+def test_confused_with_must_name_a_concept_or_a_known_lesson(tmp_path):
+    import shutil
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    levers = root / "demo" / "levers.yaml"
+    text = levers.read_text()
+    levers.write_text(text.replace("- id: more-force\n", "- id: more-force\n            confused_with: pulleys\n"))
+    [problem] = lint([root])
+    assert (problem.line, problem.message) == (37, "no concept 'pulleys' in this lesson")
+    levers.write_text(
+        text.replace("- id: more-force\n", "- id: more-force\n            confused_with: demo/gears/teeth\n")
+    )
+    assert [p.message for p in lint([root])] == ["unknown lesson 'demo/gears'"]
+    levers.write_text(text.replace("- id: more-force\n", "- id: more-force\n            confused_with: balance\n"))
+    assert lint([root]) == []

@@ -110,3 +110,27 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
 def test_summary_mentions_style_and_preferences():
     text = Profile(name="x", experience="ML engineer", thinking_style="visual", preferences=["short"]).summary()
     assert "visual" in text and "ML engineer" in text and "short" in text
+
+
+def test_onboarding_fills_the_profile_and_insists_on_a_real_style(make_console, profile):
+    from utils.onboarding import onboard
+
+    console = make_console(["I fine-tune BERT models", "5", "Mathematical", "worked examples"])
+    profile.thinking_style = None
+    assert onboard(console, profile) is True
+    assert (profile.experience, profile.thinking_style, profile.preferences) == (
+        "I fine-tune BERT models",
+        "mathematical",
+        ["worked examples"],
+    )
+    assert "Type 1, 2, 3 or 4" in console.text
+
+
+def test_onboarding_can_be_skipped_whole_or_in_part(make_console, profile):
+    from utils.onboarding import onboard
+
+    profile.thinking_style = None
+    assert onboard(make_console(["/skip"]), profile) is False
+    assert (profile.experience, profile.thinking_style) == ("", None)
+    assert onboard(make_console(["", "", ""]), profile) is True
+    assert (profile.experience, profile.thinking_style, profile.preferences) == ("", None, [])

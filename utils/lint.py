@@ -145,6 +145,27 @@ def _check_lesson(report, data, context):
                 report.add(("concepts", ci, "analogies", ai, "term"), f"unknown vocabulary term '{term}'")
         for qi, question in _items(concept, "questions"):
             _check_question(report, ("concepts", ci, "questions", qi), question, synonyms)
+            for mi, misconception in _items(question, "misconceptions"):
+                _check_confused_with(
+                    report,
+                    ("concepts", ci, "questions", qi, "misconceptions", mi),
+                    misconception,
+                    {c.get("id") for _, c in concepts},
+                    context,
+                )
+
+
+def _check_confused_with(report, loc, misconception, concept_ids, context):
+    """A concept of this lesson, or of a lesson the library has (its concepts are
+    not read here: that would parse every lesson for every file)."""
+    ref = misconception.get("confused_with")
+    if not isinstance(ref, str):
+        return
+    if "/" not in ref and ref not in concept_ids:
+        report.add((*loc, "confused_with"), f"no concept '{ref}' in this lesson")
+    lesson_ref = ref.rsplit("/", 1)[0]
+    if "/" in ref and context.lesson_refs is not None and lesson_ref not in context.lesson_refs:
+        report.add((*loc, "confused_with"), f"unknown lesson '{lesson_ref}'")
 
 
 def _check_course(report, data, context):
