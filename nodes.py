@@ -8,6 +8,7 @@ from pocketflow import Node
 
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
 from utils.grading import grade
+from utils.progress import streak
 from utils.quiz import Result, exam_report
 from utils.replies import help_text, parse_reply
 from utils.reviews import due
@@ -434,13 +435,18 @@ class Advance(Node):
 
 class ShowProgress(Node):
     def prep(self, shared):
-        return shared["lesson"], shared["lesson_ref"], shared["profile"], shared["position"], shared["transcript"]
+        profile = shared["profile"]
+        table_args = (shared["lesson"], shared["lesson_ref"], profile, shared["position"], shared["transcript"])
+        return table_args, len(due(profile.reviews, _now())), streak(profile.active_days, _now().date())
 
     def exec(self, p):
-        return progress_table(*p)
+        table_args, due_count, days = p
+        return progress_table(*table_args), f"Reviews due: {due_count} · streak: {days} days"
 
-    def post(self, shared, p, table):
+    def post(self, shared, p, res):
+        table, footer = res
         shared["console"].print(table)
+        shared["console"].line(footer, style="dim")
         return "ask"
 
 

@@ -172,3 +172,16 @@ def test_exam_scores_finds_weak_spots_and_plans_remedial_lessons(home, tmp_path)
     assert out.index("Exam question 1/4") < out.index("A Few Examples in the Prompt")
     unknown = tutor(copy, "exam", "nonsense")
     assert unknown.returncode == 1 and "unknown course 'nonsense'" in unknown.stderr
+
+
+def test_an_unreadable_profile_is_reported_in_one_line_where_it_went(tmp_path):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "learner.yaml").write_text("name: learner\nlessons: {oops\n")
+    result = tutor(tmp_path, "learn", "icl-vs-finetuning/what-llms-know", stdin="/quit\n")
+    assert result.returncode == 0, result.stderr
+    [aside] = folder.glob("learner.unreadable-*.yaml")
+    assert aside.read_text() == "name: learner\nlessons: {oops\n"
+    said = " ".join(result.stdout.split())  # the notice may wrap at the terminal's width
+    assert "Your profile could not be read (line 3: invalid YAML" in said
+    assert f"it was moved to {aside} and a fresh profile was restored." in said

@@ -178,7 +178,7 @@ def test_skip_is_recorded(shared):
 def test_progress_help_complete_and_end(shared):
     data = shared()
     assert nodes.ShowProgress().run(data) == "ask"
-    assert "question 1/1" in data["console"].text
+    assert "question 1/1" in data["console"].text and "Reviews due: 0 · streak: 0 days" in data["console"].text
     data["turn"]["unknown_command"] = "/bogus"
     assert nodes.ShowHelp().run(data) == "ask"
     assert "`/bogus` is not a command" in data["console"].text or "/bogus is not a command" in data["console"].text

@@ -50,7 +50,7 @@ def test_an_unreadable_profile_is_moved_aside_and_the_last_good_copy_restored(st
     [aside] = path.parent.glob("tester.unreadable-*.yaml")
     assert aside.read_text() == "name: tester\nthinking_style: [oops\n"  # kept, byte for byte
     [notice] = store.notices
-    assert str(aside) in notice and "the last good copy was restored" in notice and "line 3" in notice
+    assert str(aside) in notice and "the last good copy was restored" in notice and "(line 3: " in notice
 
 
 def test_a_truncated_profile_with_no_backup_starts_fresh_and_keeps_the_damaged_file(store):

@@ -299,7 +299,7 @@ class ProfileStore:
         except (SourceError, OSError):
             profile, restored = self._fresh(name), "a fresh profile"
         self.notices.append(
-            f"Your profile could not be read ({problem.message} at line {problem.line}); "
+            f"Your profile could not be read (line {problem.line}: {problem.message}); "
             f"it was moved to {aside} and {restored} was restored."
         )
         return profile
