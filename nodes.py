@@ -54,6 +54,17 @@ def _note_llm_turn(shared, notice):
         shared["transcript"].append({"event": "engine", "engine": OFFLINE.name})
 
 
+def _read_reply(console):
+    """The learner's next non-blank reply; None when input has ended."""
+    try:
+        reply = ""
+        while not reply.strip():
+            reply = console.ask("> ")
+        return reply
+    except EOFError:
+        return None
+
+
 def _now():
     return datetime.now(timezone.utc)
 
@@ -161,13 +172,7 @@ class AskQuestion(Node):
         show = turn["probe"] is None and not turn["question_shown"]
         if show:
             console.panel("Question", question.prompt, style="magenta")
-        try:
-            reply = ""
-            while not reply.strip():
-                reply = console.ask("> ")
-        except EOFError:
-            reply = None
-        return {"question": question, "reply": reply, "shown": show}
+        return {"question": question, "reply": _read_reply(console), "shown": show}
 
     def exec(self, p):
         return parse_reply(p["reply"])
@@ -504,8 +509,7 @@ class QuizNext(Node):
         if shared["outcome"] or quiz["index"] >= len(quiz["items"]):
             return "report"
         item = quiz["items"][quiz["index"]]
-        lesson = shared["library"].lesson(item.lesson)
-        concept = next(c for c in lesson.concepts if c.id == item.concept)
+        concept = shared["library"].lesson(item.lesson).concept(item.concept)
         heading = "Review" if quiz["mode"] == "review" else "Exam question"
         shared["console"].rule(f"{heading} {quiz['index'] + 1}/{len(quiz['items'])}: {concept.title}")
         return "ask"
@@ -515,16 +519,9 @@ class QuizAsk(Node):
     def prep(self, shared):
         item = shared["quiz"]["items"][shared["quiz"]["index"]]
         lesson = shared["library"].lesson(item.lesson)
-        concept = next(c for c in lesson.concepts if c.id == item.concept)
-        question = next(q for q in concept.questions if q.id == item.question)
+        question = lesson.concept(item.concept).question(item.question)
         shared["console"].panel("Question", question.prompt, style="magenta")
-        try:
-            reply = ""
-            while not reply.strip():
-                reply = shared["console"].ask("> ")
-        except EOFError:
-            reply = None
-        return {"lesson": lesson, "question": question, "reply": reply}
+        return {"lesson": lesson, "question": question, "reply": _read_reply(shared["console"])}
 
     def exec(self, p):
         return parse_reply(p["reply"])

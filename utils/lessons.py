@@ -91,6 +91,9 @@ class Concept(Strict):
     analogies: list[Analogy] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
 
+    def question(self, question_id):
+        return next(q for q in self.questions if q.id == question_id)
+
     @property
     def label(self):
         """The title as listed in summaries and tables, marking an interlude."""
@@ -111,6 +114,9 @@ class Lesson(Strict):
     prerequisites: list[str] = Field([], description="COURSE/LESSON ids to do first")
     synonyms: dict[str, list[str]] = Field({}, description="canonical word -> variants, for every question")
     concepts: list[Concept] = Field(min_length=1)
+
+    def concept(self, concept_id):
+        return next(c for c in self.concepts if c.id == concept_id)
 
     @model_validator(mode="after")
     def _unique_ids(self):

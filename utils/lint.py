@@ -150,7 +150,7 @@ def _check_lesson(report, data, context):
                     report,
                     ("concepts", ci, "questions", qi, "misconceptions", mi),
                     misconception,
-                    {c.get("id") for _, c in concepts},
+                    {c.get("id") for _, c in concepts if isinstance(c.get("id"), str)},
                     context,
                 )
 

@@ -70,8 +70,7 @@ def confusions(library, results):
         if result.verdict not in ("incorrect", "partial") or not result.answer:
             continue
         course = result.item.lesson.split("/")[0]
-        lesson = library.lesson(result.item.lesson)
-        question = _question(lesson, result.item)
+        question = library.lesson(result.item.lesson).concept(result.item.concept).question(result.item.question)
         for misconception in question.misconceptions:
             if misconception.id in result.misconceptions and misconception.confused_with:
                 pairs.append((result.item.concept_key, _qualified(misconception.confused_with, result.item.lesson)))
@@ -94,15 +93,9 @@ def _qualified(ref, lesson_ref):
     return ref if ref.count("/") == 2 else f"{lesson_ref}/{ref}"
 
 
-def _question(lesson, item):
-    concept = next(c for c in lesson.concepts if c.id == item.concept)
-    return next(q for q in concept.questions if q.id == item.question)
-
-
 def concept_title(library, concept_key):
     lesson_ref, concept_id = concept_key.rsplit("/", 1)
-    lesson = library.lesson(lesson_ref)
-    return next((c.title for c in lesson.concepts if c.id == concept_id), concept_id)
+    return library.lesson(lesson_ref).concept(concept_id).title
 
 
 def exam_report(library, results, total):

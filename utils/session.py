@@ -10,14 +10,14 @@ from rich.text import Text
 from utils.mastery import MASTERED
 
 
+def _common(console, teacher, library, profiles, profile):
+    return {"console": console, "teacher": teacher, "library": library, "profiles": profiles, "profile": profile}
+
+
 def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabulary):
     """The shared store every node reads and writes (schema in docs/design.md)."""
     return {
-        "console": console,
-        "teacher": teacher,
-        "library": library,
-        "profiles": profiles,
-        "profile": profile,
+        **_common(console, teacher, library, profiles, profile),
         "vocabulary": vocabulary,
         "lesson_ref": lesson_ref,
         "lesson": None,
@@ -32,11 +32,7 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
 def new_quiz_store(console, teacher, library, profiles, profile, mode, items):
     """The shared store of a review or an exam (schema in docs/design.md)."""
     return {
-        "console": console,
-        "teacher": teacher,
-        "library": library,
-        "profiles": profiles,
-        "profile": profile,
+        **_common(console, teacher, library, profiles, profile),
         "quiz": {"mode": mode, "items": items, "index": 0, "results": [], "current": None},
         "outcome": None,
     }
