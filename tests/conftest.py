@@ -1,4 +1,7 @@
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,18 @@ def an_analogy(analogy_id, style="everyday", term=None):
     from utils.lessons import Analogy
 
     return Analogy(id=analogy_id, styles=[style], term=term, text="a picture")
+
+
+def run_tutor(home, *args, stdin="", env=None, timeout=120):
+    """`tutor ARGS` as a real process with its own data directory and no LLM or
+    TUTOR_ settings of the caller's; `env` adds to that."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
+    full_env.update({"TUTOR_HOME": str(home), "NO_COLOR": "1", **(env or {})})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )

@@ -7,20 +7,11 @@ import subprocess
 import sys
 import time
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, run_tutor
 
 
 def tutor(*args, stdin="", env=None, home):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
-    full_env.update({"TUTOR_HOME": str(home), "TUTOR_LESSONS": str(FIXTURES), "NO_COLOR": "1"}, **(env or {}))
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=60,
-    )
+    return run_tutor(home, *args, stdin=stdin, env={"TUTOR_LESSONS": str(FIXTURES), **(env or {})}, timeout=60)
 
 
 def assert_one_line_error(result, *fragments):

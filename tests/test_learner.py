@@ -1,13 +1,9 @@
 """The learner model from the outside: a profile built by a scripted session,
 then `tutor progress` and `tutor profile` run on it as real processes."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, run_tutor
 
 from utils.profiles import ProfileStore
 
@@ -15,16 +11,7 @@ FIRST_LESSON = ROOT / "tests" / "sessions" / "first_lesson.yaml"
 
 
 def tutor(home, *args, stdin=""):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
-    env.update({"TUTOR_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"})
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_tutor(home, *args, stdin=stdin, env={"COLUMNS": "120"})
 
 
 @pytest.fixture(scope="module")
