@@ -67,8 +67,13 @@ class FakeChat:
             raise reply
         return reply
 
-    def complete(self, messages, json_object=False):
-        reply = self._next("complete", messages, json_object)
+    def complete(self, messages):
+        reply = self._next("complete", messages, False)
+        assert isinstance(reply, str), "a completion must be a string"
+        return reply
+
+    def complete_json(self, messages, name, schema):
+        reply = self._next("complete", messages, True)
         assert isinstance(reply, str), "a completion must be a string"
         return reply
 
@@ -465,14 +470,10 @@ def test_real_client_session_against_the_local_server(chat_server, tmp_path):
     assert all(r["path"] == "/v1/chat/completions" for r in chat_server.requests)
     assert all(b["model"] == "test-model" for b in bodies)
     assert [bool(b.get("stream")) for b in bodies] == [True, False, False, False, True, False]
-    assert [b.get("response_format") for b in bodies] == [
-        None,
-        {"type": "json_object"},
-        None,
-        {"type": "json_object"},
-        None,
-        {"type": "json_object"},
-    ]
+    formats = [(b.get("response_format") or {}).get("type") for b in bodies]
+    assert formats == [None, "json_schema", None, "json_schema", None, "json_schema"]
+    schema = bodies[1]["response_format"]["json_schema"]
+    assert schema["name"] == "grade" and schema["schema"]["required"] == ["ideas", "misconceptions", "feedback"]
     assert "<answer>\nYou need less force.\n</answer>" in user_text(bodies[1]["messages"])
     assert "<answer>\nThe torques are equal on both sides.\n</answer>" in user_text(bodies[5]["messages"])
     # The key was really used (so the leak check below is not vacuous) ...
@@ -502,8 +503,9 @@ def test_real_client_server_errors_fall_back_offline(chat_server, tmp_path):
     assert "What two quantities does torque combine?" in out, "the authored probe"
     assert "Lesson complete" in out
     assert "the model is overloaded" not in out, "the notice is one line, not the server's error"
-    # Bounded retries: 3 LLM turns x 2 tries in the flow x 3 tries in the client.
-    assert len(chat_server.requests) == 18
+    # Bounded retries: 2 tries in the flow for each of the 3 LLM turns; the client tries the
+    # explanation and the probe 3 times each, the grade once (no response format has worked yet).
+    assert len(chat_server.requests) == 2 * 3 + 2 * 1 + 2 * 3
     assert elapsed < 20
     assert_key_nowhere(result, home)
 
@@ -547,3 +549,61 @@ def test_the_offline_engine_never_imports_openai(chat_server, tmp_path):
     assert "OPENAI AFTER OFFLINE False" in result.stdout
     assert "OPENAI AFTER LLMCHAT True" in result.stdout, "the check can see an import"
     assert chat_server.requests == [], "building a client sends nothing"
+
+
+def test_llama_cpp_refusing_json_schema_with_500_falls_back_to_json_object(chat_server, tmp_path):
+    """llama.cpp's server answers HTTP 500 to response_format json_schema. The tutor
+    asks again at once with json_object, and keeps to it for the rest of the session."""
+    home = tmp_path / "cli-home"
+    refusal = 'response_format type must be one of "text" or "json_object", but got: json_schema'
+    chat_server.script(
+        text("".join(EXPLAIN_TORQUE), chunks=EXPLAIN_TORQUE),
+        fault(500, error=refusal),
+        grading(met=[("less-force", "less force"), ("product", "force times distance")]),
+        text("".join(EXPLAIN_BALANCE), chunks=EXPLAIN_BALANCE),
+        grading(met=[("equal-torque", "torques are equal")]),
+    )
+    result = run_cli(
+        ["learn", "demo/levers", "--llm"],
+        cli_env(home, chat_server),
+        ["Torque is force times distance, so less force.", "The torques are equal on both sides."],
+    )
+    assert result.returncode == 0, result.stderr
+    assert NOTICE not in result.stdout and "Lesson complete" in result.stdout
+    formats = [(b.get("response_format") or {}).get("type") for b in chat_server.bodies()]
+    assert formats == [None, "json_schema", "json_object", None, "json_object"]
+    assert chat_server.remaining() == 0 and chat_server.unscripted == 0
+
+
+def test_a_server_without_response_formats_gets_a_fenced_json_reply_parsed(chat_server, tmp_path):
+    home = tmp_path / "cli-home"
+    fenced = (
+        "Here is the grade:\n```json\n"
+        + json.dumps(
+            {
+                "ideas": [
+                    {"id": "less-force", "met": True, "quote": "less force"},
+                    {"id": "product", "met": True, "quote": "force times distance"},
+                ],
+                "misconceptions": [],
+                "feedback": "",
+            }
+        )
+        + "\n```"
+    )
+    chat_server.script(
+        text("".join(EXPLAIN_TORQUE), chunks=EXPLAIN_TORQUE),
+        fault(400, error="unknown field: response_format"),
+        fault(400, error="unknown field: response_format"),
+        text(fenced),
+    )
+    chat_server.default = text("".join(EXPLAIN_BALANCE), chunks=EXPLAIN_BALANCE)
+    result = run_cli(
+        ["learn", "demo/levers", "--llm"],
+        cli_env(home, chat_server),
+        ["Torque is force times distance, so less force."],
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Correct." in result.stdout and NOTICE not in result.stdout
+    formats = [(b.get("response_format") or {}).get("type") for b in chat_server.bodies()[:4]]
+    assert formats == [None, "json_schema", "json_object", None]

@@ -1,8 +1,8 @@
 """The one LLM seam: chat completions against any OpenAI-compatible endpoint.
 
 `openai` is imported only when an LLMChat is built, so the offline engine never
-pays its start-up cost. Tests replace LLMChat with a fake that has the same two
-methods, `complete` and `stream`.
+pays its start-up cost. Tests replace LLMChat with a fake that has the same
+methods, `complete`, `complete_json` and `stream`.
 """
 
 import os
@@ -49,6 +49,28 @@ class LLMConfig:
         return f"{self.model} at {self.base_url or 'api.openai.com'}"
 
 
+JSON_MODES = ("json_schema", "json_object", "plain")
+# Words in an error that blames the response format (llama.cpp says, with HTTP 500:
+# 'response_format type must be one of "text" or "json_object", but got: json_schema').
+FORMAT_WORDS = ("response_format", "json_schema", "json_object", "grammar", "schema")
+
+
+def _response_format(mode, name, schema):
+    if mode == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}}
+    if mode == "json_object":
+        return {"response_format": {"type": "json_object"}}
+    return {}
+
+
+def _refuses_format(exc):
+    import openai
+
+    if isinstance(exc, (openai.BadRequestError, openai.UnprocessableEntityError, openai.NotFoundError)):
+        return True
+    return isinstance(exc, openai.InternalServerError) and any(w in str(exc).lower() for w in FORMAT_WORDS)
+
+
 class LLMChat:
     """A chat-completions client. Errors are the openai package's own; the
     nodes retry and then fall back to the offline engine."""
@@ -60,6 +82,7 @@ class LLMChat:
             raise LLMUnavailable("the LLM engine needs the 'openai' package: pip install openai") from None
         self.config = config
         # Local servers (Ollama, llama.cpp, vLLM) accept any key; the client insists on one.
+        self._json_mode, self._json_mode_works = JSON_MODES[0], False
         self._client = openai.OpenAI(
             api_key=config.api_key or "not-needed",
             base_url=config.base_url,
@@ -67,9 +90,32 @@ class LLMChat:
             max_retries=2,
         )
 
-    def complete(self, messages, json_object=False):
-        kwargs = {"response_format": {"type": "json_object"}} if json_object else {}
-        response = self._client.chat.completions.create(model=self.config.model, messages=messages, **kwargs)
+    def complete(self, messages):
+        return self._complete(self._client, messages, {})
+
+    def complete_json(self, messages, name, schema):
+        """A reply meant to be JSON. The strongest response format the server
+        takes is used: `json_schema`, else `json_object`, else plain text (the
+        caller also accepts a fenced block). A server that refuses a format
+        (a 4xx, or llama.cpp's HTTP 500 naming the format) is asked again at
+        once with the next one, and the session remembers what works. Until a
+        format has worked once, the client does not retry on its own, so a
+        refusal costs one request, not three."""
+        while True:
+            mode = self._json_mode
+            client = self._client if self._json_mode_works else self._client.with_options(max_retries=0)
+            try:
+                reply = self._complete(client, messages, _response_format(mode, name, schema))
+            except Exception as exc:
+                if mode != "plain" and _refuses_format(exc):
+                    self._json_mode = JSON_MODES[JSON_MODES.index(mode) + 1]
+                    continue
+                raise
+            self._json_mode_works = True
+            return reply
+
+    def _complete(self, client, messages, extra):
+        response = client.chat.completions.create(model=self.config.model, messages=messages, **extra)
         if not response.choices:
             raise ValueError("the LLM answered with no choices")
         return response.choices[0].message.content or ""

@@ -93,7 +93,10 @@ class ScriptedLLM:
             raise RuntimeError(reply.fail)
         return reply
 
-    def complete(self, messages, json_object=False):
+    def complete(self, messages):
+        return self._next(messages)
+
+    def complete_json(self, messages, name, schema):
         return self._next(messages)
 
     def stream(self, messages):

@@ -101,7 +101,7 @@ class LLMTeacher(OfflineTeacher):
             },
             {"role": "user", "content": f"Rubric:\n{json.dumps(rubric, indent=1)}\n\n<answer>\n{answer}\n</answer>"},
         ]
-        reply = parse_json_reply(self.chat.complete(messages, json_object=True))
+        reply = parse_json_reply(self.chat.complete_json(messages, "grade", GRADE_SCHEMA))
         return verified_grade(question, answer, reply, synonyms)
 
     def probe(self, question, result, answer, synonyms):
@@ -146,6 +146,21 @@ def _with_fallback(chunks, fallback):
     if not received:
         yield from fallback
 
+
+def _claims(flag):
+    item = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, flag: {"type": "boolean"}, "quote": {"type": "string"}},
+        "required": ["id", flag, "quote"],
+    }
+    return {"type": "array", "items": item}
+
+
+GRADE_SCHEMA = {
+    "type": "object",
+    "properties": {"ideas": _claims("met"), "misconceptions": _claims("held"), "feedback": {"type": "string"}},
+    "required": ["ideas", "misconceptions", "feedback"],
+}
 
 FENCED = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.S)
 
