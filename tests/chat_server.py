@@ -40,6 +40,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
     finish_reason: str = "stop"
+    cut_after: int | None = None  # streamed: drop the connection after this many pieces
 
     def pieces(self):
         if self.chunks is not None:
@@ -261,7 +262,10 @@ def _handler_for(chat):
                 self.wfile.flush()
 
             event({"role": "assistant", "content": ""})
-            for piece in reply.pieces():
+            for number, piece in enumerate(reply.pieces()):
+                if number == reply.cut_after:
+                    self.close_connection = True
+                    return  # cut mid-stream: no finish, no [DONE]
                 event({"content": piece})
             event({}, reply.finish_reason)
             self.wfile.write(b"data: [DONE]\n\n")

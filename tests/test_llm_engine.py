@@ -14,11 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from chat_server import ChatServer, fault, text
+from chat_server import ChatServer, Reply, fault, text
 
 from main import run_session
 from utils.console import TutorConsole
 from utils.lessons import Library
+from utils.profiles import ProfileStore
 from utils.teachers import LLMTeacher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -607,3 +608,69 @@ def test_a_server_without_response_formats_gets_a_fenced_json_reply_parsed(chat_
     assert "Correct." in result.stdout and NOTICE not in result.stdout
     formats = [(b.get("response_format") or {}).get("type") for b in chat_server.bodies()[:4]]
     assert formats == [None, "json_schema", "json_object", None]
+
+
+# --------------------------------------------------------------------------
+# e. each fault, through the real client
+
+
+def test_a_429_is_retried_after_the_time_the_server_asks_for(chat_server, tmp_path):
+    home = tmp_path / "cli-home"
+    chat_server.script(
+        fault(429, error="rate limited", headers={"retry-after": "1"}),
+        text("".join(EXPLAIN_TORQUE), chunks=EXPLAIN_TORQUE),
+    )
+    result = run_cli(["learn", "demo/levers", "--llm"], cli_env(home, chat_server), ["/quit"])
+    assert result.returncode == 0, result.stderr
+    assert NOTICE not in result.stdout and "".join(EXPLAIN_TORQUE) in result.stdout
+    first, second = (r["time"] for r in chat_server.requests[:2])
+    assert second - first >= 1.0, "the client waited as long as Retry-After asked"
+    assert_key_nowhere(result, home)
+
+
+def test_connection_refused_falls_back_offline(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = tmp_path / "cli-home"
+    env = cli_env(home, OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", OPENAI_API_KEY=FAKE_KEY, TUTOR_LLM_TIMEOUT="2")
+    started = time.monotonic()
+    result = run_cli(
+        ["learn", "demo/levers", "--llm"], env, ["Torque is force times distance, so less force.", "/quit"]
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The LLM did not answer (APIConnectionError); the offline engine takes this turn." in result.stdout
+    assert "Torque is force times distance from the pivot." in result.stdout and "Correct." in result.stdout
+    assert time.monotonic() - started < 30
+    assert ProfileStore(home).load_or_create("learner").lessons["demo/levers"].concept == "balance"
+    assert_key_nowhere(result, home)
+
+
+@pytest.mark.parametrize("reply", ["this is not json {", "", "[1, 2]"], ids=["malformed", "empty", "not-an-object"])
+def test_an_unusable_json_reply_from_the_server_is_graded_offline(chat_server, tmp_path, reply):
+    home = tmp_path / "cli-home"
+    chat_server.script(text("".join(EXPLAIN_TORQUE), chunks=EXPLAIN_TORQUE))
+    chat_server.default = text(reply)
+    result = run_cli(
+        ["learn", "demo/levers", "--llm"],
+        cli_env(home, chat_server),
+        ["Torque is force times distance, so less force."],
+    )
+    assert result.returncode == 0, result.stderr
+    assert NOTICE in result.stdout and "Correct." in result.stdout  # the rubric took the turn
+    assert ProfileStore(home).load_or_create("learner").lessons["demo/levers"].concept == "balance"
+
+
+def test_a_stream_cut_midway_by_the_server_is_completed_from_the_lesson(chat_server, tmp_path):
+    home = tmp_path / "cli-home"
+    cut = Reply(content="".join(EXPLAIN_TORQUE), chunks=EXPLAIN_TORQUE, cut_after=2)
+    chat_server.script(cut)
+    result = run_cli(["learn", "demo/levers", "--llm"], cli_env(home, chat_server), ["/quit"])
+    assert result.returncode == 0, result.stderr
+    flat = " ".join(result.stdout.split())
+    assert "Think of a crowbar under a" in flat
+    assert "The LLM's reply was cut off; the authored text follows." in flat
+    assert "Torque is force times distance from the pivot." in flat
+    assert "boulder: the far end" not in flat

@@ -126,8 +126,16 @@ class LLMChat:
         response = self._client.chat.completions.create(model=self.config.model, messages=messages, stream=True)
 
         def chunks():
+            finished = False
             for event in response:
-                if event.choices and event.choices[0].delta and event.choices[0].delta.content:
-                    yield event.choices[0].delta.content
+                if not event.choices:
+                    continue
+                choice = event.choices[0]
+                if choice.delta and choice.delta.content:
+                    yield choice.delta.content
+                finished = finished or bool(choice.finish_reason)
+            # A dropped connection ends the stream quietly; only a finish reason says it is whole.
+            if not finished:
+                raise ConnectionError("the LLM's reply stopped before it finished")
 
         return chunks()
