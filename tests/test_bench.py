@@ -41,3 +41,24 @@ def test_quick_bench_prints_the_table_and_writes_numeric_json(tmp_path):
     assert bench["rows"][0]["inproc_ratio"] == 1.0
     reference = bench["reference"]
     assert reference["python_c_pass_s"] > 0 and reference["cli_startup_s"] > 0
+
+
+def test_prompt_size_stays_flat_while_the_whole_history_grows(tmp_path):
+    output = tmp_path / "prompt.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "prompt_size", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Prompt tokens per LLM call over a 50-answer session" in result.stdout
+    (result,) = json.loads(output.read_text(encoding="utf-8"))["benchmarks"]
+    rows = {row["turn"]: row for row in result["rows"]}
+    assert list(rows) == [1, 10, 25, 50]
+    reference = result["reference"]
+    # The bounded prompt does not grow with the session; the whole history does, many times over.
+    assert reference["last_10_calls_mean"] < 2 * reference["first_10_calls_mean"]
+    assert rows[50]["history"] > 20 * rows[50]["bounded"]
+    assert rows[50]["history"] > rows[25]["history"] > rows[10]["history"]

@@ -1,0 +1,163 @@
+"""Prompt size per LLM call over a 50-turn session, beside what sending the
+whole conversation history would cost.
+
+The session is real (run_session, the whole graph, the LLM engine) on the
+shipped lesson lora/mechanics; only the LLM is a stand-in at the seam that
+records every prompt. The learner gives wrong answers before each right one
+(the reference answer), 50 answers in all, so the tutor re-explains, probes and
+writes new analogies as it would for a struggling learner.
+
+Tokens are estimated at 4 characters each, the same estimate for both columns.
+"Whole history" is the counterfactual design that sends every earlier prompt
+and reply of the session with each call; "bounded" is what the tutor sends:
+the lesson context, a profile summary and the current question's exchange.
+"""
+
+import io
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSON = "lora/mechanics"
+ANSWERS = 50
+CHARS_PER_TOKEN = 4
+WRONG = "I am not sure, maybe it just replaces W with something smaller"
+
+COLUMNS = [
+    ("turn", "answer", "{:d}"),
+    ("calls", "LLM calls so far", "{:d}"),
+    ("bounded", "bounded tokens/call", "{:.0f}"),
+    ("bounded_ratio", "x turn 1", "{:.2f}"),
+    ("history", "whole-history tokens/call", "{:.0f}"),
+    ("history_vs_bounded", "history / bounded", "{:.1f}"),
+]
+
+
+def tokens(text):
+    return len(text) / CHARS_PER_TOKEN
+
+
+class RecordingChat:
+    """The LLM seam, answering like a cooperative model and recording each call:
+    its prompt size, its reply size and the learner answer it belonged to."""
+
+    def __init__(self, lesson, answer_count):
+        self.lesson, self.answer_count, self.calls = lesson, answer_count, []
+
+    def _record(self, messages, reply):
+        prompt = sum(tokens(m["content"]) for m in messages)
+        self.calls.append({"turn": self.answer_count(), "prompt": prompt, "reply": tokens(reply)})
+        return reply
+
+    def stream(self, messages):
+        reply = "Here is the idea again, fitted to you: the frozen W and a thin trainable side path."
+        self._record(messages, reply)
+        return iter([reply])
+
+    def complete(self, messages):
+        reply = "What happens to the output of W while only A and B are trained?"
+        return self._record(messages, reply)
+
+    def complete_json(self, messages, name, schema):
+        from utils.grading import grade
+
+        prompt = messages[-1]["content"]
+        answer = re.search(r"<answer>\n(.*)\n</answer>", prompt, re.S).group(1)
+        rubric = json.loads(prompt.split("\n\n<answer>")[0].removeprefix("Rubric:\n"))
+        question = next(q for c in self.lesson.concepts for q in c.questions if q.prompt == rubric["question"])
+        result = grade(question, answer, self.lesson.synonyms)
+        reply = json.dumps(
+            {
+                "ideas": [{"id": i.id, "met": i.id in result.met, "quote": answer} for i in question.key_ideas],
+                "misconceptions": [],
+                "feedback": "",
+            }
+        )
+        return self._record(messages, reply)
+
+
+def learner_turns(lesson):
+    """Wrong answers before each reference answer: ANSWERS answers in all."""
+    questions = [q for c in lesson.concepts for q in c.questions]
+    wrong = [(ANSWERS - len(questions)) // len(questions)] * len(questions)
+    wrong[0] += ANSWERS - len(questions) - sum(wrong)
+    turns = []
+    for question, count in zip(questions, wrong, strict=True):
+        turns += [WRONG] * count + [question.reference_answer.replace("\n", " ")]
+    return turns
+
+
+def run(quick=False):
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from main import run_session
+    from utils.console import TutorConsole
+    from utils.lessons import Library
+    from utils.profiles import Profile, ProfileStore
+    from utils.teachers import LLMTeacher
+
+    library = Library(ROOT / "lessons")
+    lesson = library.lesson(LESSON)
+    turns = learner_turns(lesson)
+    given = []
+
+    def learner(prompt):
+        if not turns:
+            raise EOFError
+        given.append(turns.pop(0))
+        return given[-1]
+
+    chat = RecordingChat(lesson, lambda: len(given))
+    console = TutorConsole(input_fn=learner, file=io.StringIO(), width=100)
+    with tempfile.TemporaryDirectory() as home:
+        store = ProfileStore(home)
+        shared = run_session(
+            console, LLMTeacher(chat, "recording stand-in"), library, store, Profile(name="bench"), LESSON, 0
+        )
+    if shared["outcome"] != "complete" or len(given) != ANSWERS:
+        raise RuntimeError(f"the scripted session did not run its {ANSWERS} answers to the end")
+
+    history, rows = 0.0, []
+    for call in chat.calls:
+        call["history"] = history + call["prompt"]
+        history += call["prompt"] + call["reply"]
+    first = [c["prompt"] for c in chat.calls if c["turn"] <= 1]
+    baseline = sum(first) / len(first)
+    for turn in (1, 10, 25, 50):
+        at = [c for c in chat.calls if c["turn"] == turn] or [c for c in chat.calls if c["turn"] <= turn][-1:]
+        bounded = sum(c["prompt"] for c in at) / len(at)
+        whole = sum(c["history"] for c in at) / len(at)
+        rows.append(
+            {
+                "turn": turn,
+                "calls": sum(1 for c in chat.calls if c["turn"] <= turn),
+                "bounded": bounded,
+                "bounded_ratio": bounded / baseline,
+                "history": whole,
+                "history_vs_bounded": whole / bounded,
+            }
+        )
+    largest = max(c["prompt"] for c in chat.calls)
+    prompts = [c["prompt"] for c in chat.calls]
+    first_ten, last_ten = sum(prompts[:10]) / 10, sum(prompts[-10:]) / 10
+    return {
+        "name": "prompt_size",
+        "title": f"Prompt tokens per LLM call over a {ANSWERS}-answer session ({LESSON}, LLM engine, stand-in LLM)",
+        "columns": [{"key": k, "header": h, "format": f} for k, h, f in COLUMNS],
+        "rows": rows,
+        "reference": {
+            "calls": len(chat.calls),
+            "largest_bounded_prompt": largest,
+            "first_10_calls_mean": first_ten,
+            "last_10_calls_mean": last_ten,
+        },
+        "notes": [
+            f"{len(chat.calls)} LLM calls; the largest bounded prompt is {largest:.0f} tokens.",
+            f"Bounded prompts, mean of the first 10 calls {first_ten:.0f} tokens, of the last 10 {last_ten:.0f} "
+            f"({last_ten / first_ten:.2f}x): flat. Rows differ by the kind of call made at that answer.",
+            f"Tokens estimated at {CHARS_PER_TOKEN} characters each, for both columns.",
+        ],
+    }
