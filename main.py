@@ -132,6 +132,8 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
 
     shared = new_store(console, teacher, library, store, profile, lesson_ref, library.vocabulary())
     shared["transcript"] = Transcript(transcript_path(store.home, profile.name, lesson_ref))
+    chat = getattr(teacher, "chat", None)
+    shared["llm_usage"] = (chat.usage, chat.price) if hasattr(chat, "usage") else None
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     shared["transcript"].append({"event": "session", "at": started, "engine": teacher.describe()})
     try:

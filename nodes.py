@@ -442,11 +442,15 @@ class ShowProgress(Node):
     def prep(self, shared):
         profile = shared["profile"]
         table_args = (shared["lesson"], shared["lesson_ref"], profile, shared["position"], shared["transcript"])
-        return table_args, len(due(profile.reviews, _now())), streak(profile.active_days, _now().date())
+        days = streak(profile.active_days, _now().date())
+        return table_args, len(due(profile.reviews, _now())), days, shared["llm_usage"]
 
     def exec(self, p):
-        table_args, due_count, days = p
-        return progress_table(*table_args), f"Reviews due: {due_count} · streak: {days} days"
+        table_args, due_count, days, llm_usage = p
+        footer = f"Reviews due: {due_count} · streak: {days} days"
+        if llm_usage:
+            footer += "\n" + llm_usage[0].describe(llm_usage[1])
+        return progress_table(*table_args), footer
 
     def post(self, shared, p, res):
         table, footer = res
@@ -491,6 +495,9 @@ class EndSession(Node):
         outcome, ref = p
         _save(shared)
         shared["transcript"].append({"event": "end", "outcome": outcome})
+        if shared["llm_usage"] and shared["llm_usage"][0].calls:
+            usage, price = shared["llm_usage"]
+            shared["console"].line(usage.describe(price), style="dim")
         if outcome != "complete":
             shared["console"].line(f"Progress saved. `tutor learn {ref}` picks up at this question.", style="dim")
         return None

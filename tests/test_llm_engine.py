@@ -372,6 +372,7 @@ def test_a_failed_written_analogy_is_avoided_and_not_confused_with_the_next(stor
             {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUTOR_LLM_TIMEOUT": "soon"},
             "TUTOR_LLM_TIMEOUT must be a number",
         ),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUTOR_PRICE": "cheap"}, "TUTOR_PRICE must be 'IN,OUT'"),
     ],
 )
 def test_a_misconfigured_llm_is_a_one_line_usage_error(monkeypatch, capsys, env, message):
@@ -453,7 +454,7 @@ def test_real_client_session_against_the_local_server(chat_server, tmp_path):
     )
     result = run_cli(
         ["learn", "demo/levers", "--llm"],
-        cli_env(home, chat_server),
+        cli_env(home, chat_server, TUTOR_PRICE="0.15,0.60"),
         ["You need less force.", "Torque is force times distance.", "The torques are equal on both sides."],
     )
     assert result.returncode == 0, result.stderr
@@ -464,6 +465,10 @@ def test_real_client_session_against_the_local_server(chat_server, tmp_path):
     assert PROBE in out and "Well reasoned." in out
     assert "Lesson complete" in out
     assert NOTICE not in out
+    # Tokens: the 3 gradings and the probe as the server reported them (10 prompt tokens each),
+    # the 2 streamed explanations estimated; the price comes from TUTOR_PRICE.
+    [usage] = [line for line in out.splitlines() if line.startswith("LLM use: ")]
+    assert usage.startswith("LLM use: 6 calls, about ") and ", about $" in usage
 
     assert chat_server.remaining() == 0 and chat_server.unscripted == 0
     bodies = chat_server.bodies()
@@ -674,3 +679,18 @@ def test_a_stream_cut_midway_by_the_server_is_completed_from_the_lesson(chat_ser
     assert "The LLM's reply was cut off; the authored text follows." in flat
     assert "Torque is force times distance from the pivot." in flat
     assert "boulder: the far end" not in flat
+
+
+def test_usage_counts_tokens_and_prices_them_when_the_price_is_known():
+    from utils.call_llm import Usage, price_for
+
+    usage = Usage()
+    usage.add(1_000, 500)
+    usage.add(2_000, 250)
+    assert usage.describe() == "LLM use: 2 calls, 3,000 prompt + 750 completion tokens."
+    assert usage.describe((0.15, 0.60)) == "LLM use: 2 calls, 3,000 prompt + 750 completion tokens, about $0.0009."
+    usage.add(10, 10, estimated=True)
+    assert usage.describe().startswith("LLM use: 3 calls, about 3,010 prompt")
+    assert price_for("gpt-4o-mini", {}) == (0.15, 0.60)
+    assert price_for("my-local-model", {}) is None
+    assert price_for("my-local-model", {"TUTOR_PRICE": "1,2"}) == (1.0, 2.0)

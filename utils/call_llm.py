@@ -49,6 +49,63 @@ class LLMConfig:
         return f"{self.model} at {self.base_url or 'api.openai.com'}"
 
 
+# USD per million tokens (prompt, completion), OpenAI's list prices for the models named;
+# TUTOR_PRICE="IN,OUT" sets them for any other model.
+PRICES_PER_MILLION = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+}
+CHARS_PER_TOKEN = 4  # the estimate for streamed replies, whose usage servers may not report
+
+
+@dataclass
+class Usage:
+    """Tokens a session has spent, for /progress and the end of a session."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False
+
+    def add(self, prompt_tokens, completion_tokens, estimated=False):
+        self.calls += 1
+        self.prompt_tokens += int(prompt_tokens)
+        self.completion_tokens += int(completion_tokens)
+        self.estimated = self.estimated or estimated
+
+    def describe(self, price=None):
+        about = "about " if self.estimated else ""
+        line = (
+            f"LLM use: {self.calls} calls, {about}{self.prompt_tokens:,} prompt + "
+            f"{self.completion_tokens:,} completion tokens"
+        )
+        if price:
+            cost = (self.prompt_tokens * price[0] + self.completion_tokens * price[1]) / 1_000_000
+            line += f", about ${cost:.4f}"
+        return line + "."
+
+
+def price_for(model, env=None):
+    """(prompt, completion) USD per million tokens, or None when unknown."""
+    env = os.environ if env is None else env
+    if env.get("TUTOR_PRICE"):
+        try:
+            prompt, completion = (float(part) for part in env["TUTOR_PRICE"].split(","))
+            return prompt, completion
+        except ValueError:
+            raise LLMUnavailable(
+                f"TUTOR_PRICE must be 'IN,OUT' dollars per million tokens, not {env['TUTOR_PRICE']!r}"
+            ) from None
+    return PRICES_PER_MILLION.get(model)
+
+
+def _estimate(texts):
+    return sum(len(text or "") for text in texts) / CHARS_PER_TOKEN
+
+
 JSON_MODES = ("json_schema", "json_object", "plain")
 # Words in an error that blames the response format (llama.cpp says, with HTTP 500:
 # 'response_format type must be one of "text" or "json_object", but got: json_schema').
@@ -83,6 +140,8 @@ class LLMChat:
         self.config = config
         # Local servers (Ollama, llama.cpp, vLLM) accept any key; the client insists on one.
         self._json_mode, self._json_mode_works = JSON_MODES[0], False
+        self.usage = Usage()
+        self.price = price_for(config.model)
         self._client = openai.OpenAI(
             api_key=config.api_key or "not-needed",
             base_url=config.base_url,
@@ -118,7 +177,12 @@ class LLMChat:
         response = client.chat.completions.create(model=self.config.model, messages=messages, **extra)
         if not response.choices:
             raise ValueError("the LLM answered with no choices")
-        return response.choices[0].message.content or ""
+        content = response.choices[0].message.content or ""
+        if response.usage:
+            self.usage.add(response.usage.prompt_tokens, response.usage.completion_tokens)
+        else:
+            self.usage.add(_estimate(m["content"] for m in messages), _estimate([content]), estimated=True)
+        return content
 
     def stream(self, messages):
         """Yields text as it arrives. The request is sent before the first
@@ -126,14 +190,16 @@ class LLMChat:
         response = self._client.chat.completions.create(model=self.config.model, messages=messages, stream=True)
 
         def chunks():
-            finished = False
+            finished, text = False, ""
             for event in response:
                 if not event.choices:
                     continue
                 choice = event.choices[0]
                 if choice.delta and choice.delta.content:
+                    text += choice.delta.content
                     yield choice.delta.content
                 finished = finished or bool(choice.finish_reason)
+            self.usage.add(_estimate(m["content"] for m in messages), _estimate([text]), estimated=True)
             # A dropped connection ends the stream quietly; only a finish reason says it is whole.
             if not finished:
                 raise ConnectionError("the LLM's reply stopped before it finished")

@@ -26,6 +26,7 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
         "transcript": [],
         "outcome": None,
         "llm_failures": 0,
+        "llm_usage": None,  # the LLM's Usage (calls, tokens) when the session uses one
     }
 
 
