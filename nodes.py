@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pocketflow import Node
 
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
-from utils.grading import grade
+from utils.grading import grade, reveals
 from utils.progress import streak
 from utils.quiz import Result, exam_report
 from utils.replies import help_text, parse_reply
@@ -318,6 +318,7 @@ class ReExplain(Node):
             "shown": profile.shown_analogies(ref, concept.id),
             "written": profile.written_analogies(ref, concept.id),
             "profile_summary": profile.summary(),
+            "synonyms": shared["lesson"].synonyms,
         }
 
     def _pointer(self, p):
@@ -336,6 +337,11 @@ class ReExplain(Node):
             avoid += [r.text for r in p["written"] if r.outcome == "failed"]
             number = len({r.analogy for r in p["written"]}) + 1
             analogy = p["teacher"].new_analogy(p["concept"], p["profile_summary"], avoid, number)
+            known = p["grade"].met if p["grade"] else ()
+            if analogy is not None and reveals(p["question"], analogy.text, p["synonyms"], known):
+                # A written picture that hands over the answer is never shown: the authored hint is.
+                hint = p["question"].hints[0] if p["question"].hints else None
+                return {"analogy": None, "pointer": hint or self._pointer(p), "notice": None, "withheld": True}
         return {"analogy": analogy, "pointer": self._pointer(p), "notice": None}
 
     def exec_fallback(self, p, exc):
@@ -351,6 +357,8 @@ class ReExplain(Node):
             title = f"{self.heading}: {name}" if name else self.heading
             authored = any(a.id == analogy.id for a in p["concept"].analogies)
             shared["profile"].record_analogy(ref, p["concept"].id, analogy, None if authored else analogy.text)
+        elif res.get("withheld"):
+            body, title = "", self.heading
         else:
             body = (
                 "I have no other picture for this one, so here is the core idea again.\n\n"
@@ -358,7 +366,7 @@ class ReExplain(Node):
             )
             title = self.heading
         if res["pointer"]:
-            body += "\n\n**Think about this:** " + res["pointer"]
+            body += ("\n\n" if body else "") + "**Think about this:** " + res["pointer"]
         console.panel(title, body, style="cyan")
         shared["transcript"].append(
             {

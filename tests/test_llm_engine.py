@@ -694,3 +694,17 @@ def test_usage_counts_tokens_and_prices_them_when_the_price_is_known():
     assert price_for("gpt-4o-mini", {}) == (0.15, 0.60)
     assert price_for("my-local-model", {}) is None
     assert price_for("my-local-model", {"TUTOR_PRICE": "1,2"}) == (1.0, 2.0)
+
+
+def test_a_written_analogy_that_gives_the_answer_away_is_replaced_by_the_authored_hint(store, profile, demo_library):
+    from utils.profiles import LessonProgress
+
+    profile.lessons["demo/levers"] = LessonProgress(concept="balance", question="balance-when", explained=True)
+    wrong = grading(missed=["equal-torque"])
+    leaking = "Picture a seesaw: it balances exactly when the torques on both sides are equal."
+    chat = FakeChat([wrong, wrong, wrong, leaking])
+    shared, screen = run_llm_session(chat, ["no idea", "still no idea", "none"], store, profile, demo_library)
+    assert chat.replies == [], "the LLM was asked for a new analogy"
+    assert "torques on both sides are equal" not in screen
+    assert "Think about this: Compare the two sides." in " ".join(screen.split())
+    assert events(shared, "reexplain")[-1]["analogy"] is None
