@@ -262,14 +262,63 @@ class Rubric:
         pattern = self.normaliser.pattern
         self.ideas = [(idea.id, [pattern(p) for p in idea.phrasings]) for idea in question.key_ideas]
         self.misconceptions = [(m.id, [pattern(p) for p in m.phrasings]) for m in question.misconceptions]
+        # No key ideas authored: each sentence of the reference answer is one.
+        self.derived = [] if question.key_ideas else derive_ideas(self.normaliser, question.reference_answer)
 
     def grade(self, answer):
         sentences = self.normaliser.sentences(answer)
+        held = [m_id for m_id, patterns in self.misconceptions if any(matches(p, sentences) for p in patterns)]
+        if self.derived:
+            return grade_by_reference(self.derived, sentences, held)
         met, missed = [], []
         for idea_id, patterns in self.ideas:
             (met if any(matches(p, sentences) for p in patterns) else missed).append(idea_id)
-        held = [m_id for m_id, patterns in self.misconceptions if any(matches(p, sentences) for p in patterns)]
         return Grade(verdict_for(met, missed, held), tuple(met), tuple(missed), tuple(held))
+
+
+# Reference-answer mode, for a question authored with a reference answer only.
+# The verdict follows the share of the reference's content words (stemmed, with
+# their negation) that the answer states; the thresholds were chosen on SAF's
+# training split only (python -m bench.saf --tune; docs/benchmarks.md).
+REFERENCE_CORRECT = 0.25
+REFERENCE_PARTIAL = 0.025
+IDEA_COVERAGE = 0.3  # share of a reference sentence's content words that meets it as an idea
+
+
+def derive_ideas(normaliser, reference_answer):
+    """The reference answer's sentences as ideas: (id, content words with their
+    negation). A sentence of fewer than two content words is a heading or a
+    fragment, not an idea."""
+    sentences = [frozenset(sentence) for sentence in normaliser.sentences(reference_answer)]
+    ideas = [words for words in sentences if len(words) >= 2] or [frozenset().union(*sentences)]
+    return [(f"reference-{number}", words) for number, words in enumerate(ideas, 1) if words]
+
+
+def reference_coverage(ideas, sentences):
+    """The share of the reference's content words the answer states."""
+    reference = frozenset().union(*(words for _, words in ideas))
+    said = {pair for sentence in sentences for pair in sentence}
+    return len(reference & said) / len(reference) if reference else 0.0
+
+
+def grade_by_reference(ideas, sentences, held, correct_at=None, partial_at=None):
+    """The verdict from the share of the reference stated; the ideas met (the
+    reference's sentences the answer mostly states) say what was covered."""
+    correct_at = REFERENCE_CORRECT if correct_at is None else correct_at
+    partial_at = REFERENCE_PARTIAL if partial_at is None else partial_at
+    said = {pair for sentence in sentences for pair in sentence}
+    met = [idea_id for idea_id, words in ideas if len(words & said) >= IDEA_COVERAGE * len(words)]
+    missed = [idea_id for idea_id, _ in ideas if idea_id not in met]
+    share = reference_coverage(ideas, sentences)
+    if held:
+        verdict = "incorrect"
+    elif share >= correct_at:
+        verdict = "correct"
+    elif share >= partial_at:
+        verdict = "partial"
+    else:
+        verdict = "incorrect"
+    return Grade(verdict, tuple(met), tuple(missed), tuple(held))
 
 
 # (id(question), id(synonyms)) -> (question, synonyms, Rubric). The entry holds

@@ -69,7 +69,9 @@ class Question(Strict):
     id: str = Id
     prompt: str
     reference_answer: str
-    key_ideas: list[KeyIdea] = Field(min_length=1)
+    key_ideas: list[KeyIdea] = Field(
+        [], description="what a correct answer must contain; none: the grader derives them from the reference answer"
+    )
     misconceptions: list[Misconception] = []
     hints: list[str] = Field([], description="a ladder, gentlest first; none states the answer")
     synonyms: dict[str, list[str]] = Field({}, description="canonical word -> variants, for this question")
