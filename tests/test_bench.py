@@ -62,3 +62,76 @@ def test_prompt_size_stays_flat_while_the_whole_history_grows(tmp_path):
     assert reference["last_10_calls_mean"] < 2 * reference["first_10_calls_mean"]
     assert rows[50]["history"] > 20 * rows[50]["bounded"]
     assert rows[50]["history"] > rows[25]["history"] > rows[10]["history"]
+
+
+def run_quick(name, output):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", name, "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"wrote {output}" in result.stdout
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert report["quick"] is True and report["failed"] == []
+    (bench,) = report["benchmarks"]
+    assert bench["name"] == name
+    return result.stdout, bench
+
+
+def assert_positive(value, what):
+    assert isinstance(value, (int, float)) and not isinstance(value, bool), (what, value)
+    assert math.isfinite(value) and value > 0, (what, value)
+
+
+def test_startup_times_each_command_and_the_offline_path_never_imports_openai(tmp_path):
+    stdout, bench = run_quick("startup", tmp_path / "startup.json")
+    assert "Start-up: best of 3 runs" in stdout
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["command", "best", "s"])
+    assert set(lines[header + 1].replace(" ", "")) == {"-"}
+    assert "python -c pass" in lines[header + 2]
+    assert "tutor learn icl-vs-finetuning/what-llms-know" in lines[header + 5]
+
+    rows = bench["rows"]
+    assert [row["command"] for row in rows][:3] == [
+        "python -c pass",
+        'python -c "import pocketflow, yaml, rich"',
+        "tutor --help",
+    ]
+    assert rows[3]["command"].startswith("tutor learn icl-vs-finetuning/what-llms-know")
+    for row in rows:
+        for key in ("best_s", "vs_python", "vs_dependencies"):
+            assert_positive(row[key], (row["command"], key))
+        assert row["runs"] == 3
+    assert rows[0]["vs_python"] == 1.0 and rows[1]["vs_dependencies"] == 1.0
+    learn = rows[3]
+    assert learn["openai_imported"] is False
+    assert bench["reference"]["openai_imported"] is False
+    assert learn["modules_imported"] > 0
+    for key in ("python_c_pass_s", "dependency_import_s"):
+        assert_positive(bench["reference"][key], key)
+
+
+def test_turn_overhead_times_100_turns_beside_a_save_and_a_grade(tmp_path):
+    stdout, bench = run_quick("turn_overhead", tmp_path / "turns.json")
+    assert "a 100-turn scripted session, offline engine" in stdout
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["measure", "n", "ms"])
+    assert set(lines[header + 1].replace(" ", "")) == {"-"}
+    assert lines[header + 2].split()[:3] == ["turn,", "median", "100"]
+
+    reference = bench["reference"]
+    assert reference["turns"] == 100
+    assert reference["sessions"] >= 1
+    for key in ("profile_save_ms", "offline_grade_ms", "save_plus_grade_ms"):
+        assert_positive(reference[key], key)
+    rows = {row["measure"]: row for row in bench["rows"]}
+    for measure in ("turn, median", "turn, p90", "turn, max"):
+        assert rows[measure]["count"] == 100
+    for row in bench["rows"]:
+        for key in ("ms", "vs_reference", "vs_save", "vs_grade"):
+            assert_positive(row[key], (row["measure"], key))
+    assert rows["turn, median"]["ms"] <= rows["turn, p90"]["ms"] <= rows["turn, max"]["ms"]

@@ -305,7 +305,10 @@ class ProfileStore:
         return profile
 
     def save(self, profile):
-        text = yaml.safe_dump(profile.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
+        # libyaml's safe dumper writes the same text about four times faster: this runs every turn.
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        data = profile.model_dump(mode="json", exclude_none=True)
+        text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True)
         atomic_write_text(self.path(profile.name), text)
         atomic_write_text(self.backup_path(profile.name), text)
 
