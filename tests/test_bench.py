@@ -44,17 +44,8 @@ def test_quick_bench_prints_the_table_and_writes_numeric_json(tmp_path):
 
 
 def test_prompt_size_stays_flat_while_the_whole_history_grows(tmp_path):
-    output = tmp_path / "prompt.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "prompt_size", "--quick", "--output", str(output)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Prompt tokens per LLM call over a 50-answer session" in result.stdout
-    (result,) = json.loads(output.read_text(encoding="utf-8"))["benchmarks"]
+    stdout, result = run_quick("prompt_size", tmp_path / "prompt.json")
+    assert "Prompt tokens per LLM call over a 50-answer session" in stdout
     rows = {row["turn"]: row for row in result["rows"]}
     assert list(rows) == [1, 10, 25, 50]
     reference = result["reference"]
