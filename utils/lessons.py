@@ -224,11 +224,12 @@ def default_library():
 
 class Library:
     """The courses under a lessons directory, read lazily: listing courses reads
-    only course.yaml files; a lesson is parsed when asked for."""
+    only course.yaml files; a lesson is parsed when first asked for."""
 
     def __init__(self, root=None):
         self.root = Path(root) if root else default_library()
         self._courses = None
+        self._lessons = {}  # ref -> Lesson: a session, a report or an exam reads each file once
 
     def reading_paths(self):
         path = self.root / "paths.yaml"
@@ -282,9 +283,12 @@ class Library:
         raise UsageError(f"unknown lesson '{ref}' (known: {known}); see `tutor courses`")
 
     def lesson(self, ref):
-        course_id, lesson_id = self.resolve(ref).split("/")
-        path = self.root / course_id / f"{lesson_id}.yaml"
-        lesson = parse_model(Lesson, path)
-        if lesson.id != lesson_id:
-            raise SourceError(path, f"lesson id '{lesson.id}' differs from its file name '{lesson_id}'", 1, 1)
-        return lesson
+        ref = self.resolve(ref)
+        if ref not in self._lessons:
+            course_id, lesson_id = ref.split("/")
+            path = self.root / course_id / f"{lesson_id}.yaml"
+            lesson = parse_model(Lesson, path)
+            if lesson.id != lesson_id:
+                raise SourceError(path, f"lesson id '{lesson.id}' differs from its file name '{lesson_id}'", 1, 1)
+            self._lessons[ref] = lesson
+        return self._lessons[ref]
