@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 
 from utils.errors import ReplayMismatch, TutorError, UsageError, printable
 
@@ -143,18 +144,29 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
     return shared
 
 
-def command_learn(args):
+@contextmanager
+def learner(args):
+    """(store, profile, console) for one session: the learner's profile held
+    under its lock, and the console, after any notice about how it was loaded."""
     from utils.console import TutorConsole
-    from utils.lessons import Library
     from utils.profiles import ProfileStore, data_home
+
+    store, name = ProfileStore(data_home()), profile_name(args)
+    with store.lock(name):
+        profile = store.load_or_create(name)
+        console = TutorConsole(history_path=data_home() / "history")
+        for notice in store.notices:
+            console.notice(notice)
+        yield store, profile, console
+
+
+def command_learn(args):
+    from utils.lessons import Library
     from utils.session import next_lesson
 
     library = Library()
-    store = ProfileStore(data_home())
-    name = profile_name(args)
     teacher = choose_teacher(args)
-    with store.lock(name):
-        profile = store.load_or_create(name)
+    with learner(args) as (store, profile, console):
         refs = library.lesson_refs()
         current = profile.current_lesson
         if args.lesson:
@@ -165,10 +177,7 @@ def command_learn(args):
             ref = current
         else:
             ref = next_lesson(refs, profile, current) or current or refs[0]
-        console = TutorConsole(history_path=data_home() / "history")
-        for notice in store.notices:
-            console.notice(notice)
-        if console.interactive and store.is_new(name):
+        if console.interactive and store.is_new(profile.name):
             from utils.onboarding import onboard
 
             onboard(console, profile)
@@ -357,18 +366,11 @@ def command_path(args):
 def run_quiz(args, mode, choose_items):
     """A review or an exam on the learner's profile, under its lock."""
     from flow import create_quiz_flow
-    from utils.console import TutorConsole
     from utils.lessons import Library
-    from utils.profiles import ProfileStore, data_home
     from utils.session import new_quiz_store
 
-    library, store, name = Library(), ProfileStore(data_home()), profile_name(args)
-    teacher = choose_teacher(args)
-    with store.lock(name):
-        profile = store.load_or_create(name)
-        console = TutorConsole(history_path=data_home() / "history")
-        for notice in store.notices:
-            console.notice(notice)
+    library, teacher = Library(), choose_teacher(args)
+    with learner(args) as (store, profile, console):
         items = choose_items(library, profile)
         if not items:
             return None
