@@ -197,7 +197,7 @@ def command_courses(args):
     library = Library()
     store = ProfileStore(data_home())
     name = profile_name(args)
-    profile = store.load_or_create(name) if store.path(name).exists() else None
+    profile = store.existing(name)
     catalogue = []
     for course in library.courses().values():
         lessons = []
@@ -351,7 +351,7 @@ def command_path(args):
         raise UsageError(f"unknown reading path '{args.name}' (known: {', '.join(paths) or 'none'})")
     store = ProfileStore(data_home())
     name = profile_name(args)
-    profile = store.load_or_create(name) if store.path(name).exists() else None
+    profile = store.existing(name)
     reading_path = paths[args.name]
     out.print(f"[bold]{escape(reading_path.title)}[/bold]")
     out.print(escape(reading_path.description), style="dim")
@@ -416,9 +416,8 @@ def command_export(args):
     from utils.transcripts import read_events, render_markdown, transcript_path
 
     library, store, name = Library(), ProfileStore(data_home()), profile_name(args)
-    if name not in store.names():
-        raise UsageError(f"no profile '{name}' yet (see `tutor profile list`)")
-    ref = library.resolve(args.lesson) if args.lesson else store.load_or_create(name).current_lesson
+    profile = store.required(name)
+    ref = library.resolve(args.lesson) if args.lesson else profile.current_lesson
     if not ref:
         raise UsageError("no lesson yet: name one, e.g. `tutor export COURSE/LESSON`")
     events = read_events(transcript_path(store.home, name, ref))
@@ -440,9 +439,7 @@ def command_progress(args):
 
     store = ProfileStore(data_home())
     name = profile_name(args)
-    if name not in store.names():
-        raise UsageError(f"no profile '{name}' yet: `tutor` starts one (see `tutor profile list`)")
-    TutorConsole().print(progress_view(Library(), store.load_or_create(name)))
+    TutorConsole().print(progress_view(Library(), store.required(name)))
     return EXIT_OK
 
 
@@ -483,11 +480,9 @@ def command_profile(args):
             store.save(profile)
         console.line(f"Created profile '{name}'. `tutor profile use {name}` makes it the default.")
         return EXIT_OK
-    if name not in store.names():
-        raise UsageError(f"no profile '{name}' (see `tutor profile list`)")
     from utils.progress import profile_overview
 
-    console.say(profile_overview(store.load_or_create(name)))
+    console.say(profile_overview(store.required(name)))
     return EXIT_OK
 
 

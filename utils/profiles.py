@@ -254,6 +254,17 @@ class ProfileStore:
         """The learners with a profile here, in name order."""
         return sorted(p.name[: -len(".yaml")] for p in self.folder.glob("*.yaml") if ".unreadable-" not in p.name)
 
+    def existing(self, name):
+        """The learner's saved profile, or None: reading never creates one."""
+        return self.load_or_create(name) if self.path(name).exists() else None
+
+    def required(self, name):
+        """The learner's saved profile, for commands that only report on one."""
+        profile = self.existing(name)
+        if profile is None:
+            raise UsageError(f"no profile '{name}' yet: `tutor` starts one (see `tutor profile list`)")
+        return profile
+
     def is_new(self, name):
         """No profile yet, and no shipped example to start from: a first run."""
         return not self.path(name).exists() and not (examples_dir() / f"{name}.yaml").exists()
