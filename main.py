@@ -193,6 +193,7 @@ def command_courses(args):
 
     from utils.lessons import Library
     from utils.profiles import ProfileStore, data_home
+    from utils.progress import status_label
 
     library = Library()
     store = ProfileStore(data_home())
@@ -245,7 +246,7 @@ def command_courses(args):
             further = [ref for ref in lesson["prerequisites"] if ref != previous]
             previous = lesson["id"]
             needs = f", after {', '.join(further)}" if further else ""
-            details = escape(f"{lesson['concepts']} concepts, {lesson['status'].replace('_', ' ')}{needs}")
+            details = escape(f"{lesson['concepts']} concepts, {status_label(lesson['status'])}{needs}")
             branch.add(f"{lesson['id']}  {escape(lesson['title'])}  [dim]{details}[/dim]")
     console = Console(highlight=False)
     console.print(tree)
@@ -333,6 +334,7 @@ def command_path(args):
 
     from utils.lessons import Library
     from utils.profiles import ProfileStore, data_home
+    from utils.progress import status_label
 
     library = Library()
     paths = library.reading_paths()
@@ -358,8 +360,7 @@ def command_path(args):
     for number, ref in enumerate(library.path_lessons(reading_path), 1):
         progress = profile.lessons.get(ref) if profile else None
         title = escape(library.lesson(ref).title)
-        status = progress.status.replace("_", " ") if progress else "new"
-        out.print(f"{number:>3}. {title}  [dim]{ref}, {status}[/dim]")
+        out.print(f"{number:>3}. {title}  [dim]{ref}, {status_label(progress and progress.status)}[/dim]")
     return EXIT_OK
 
 

@@ -23,6 +23,11 @@ def lesson_mastery(profile, lesson_ref, lesson):
     return [profile.mastery.get(concept_key(lesson_ref, c.id), 0.0) for c in lesson.concepts]
 
 
+def status_label(status):
+    """A lesson's status as the learner reads it: new, in progress, complete."""
+    return (status or "new").replace("_", " ")
+
+
 def bar(fraction, width=BAR_WIDTH):
     filled = round(max(0.0, min(1.0, fraction)) * width)
     return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
@@ -89,7 +94,7 @@ def progress_view(library, profile, now=None):
             lesson = library.lesson(ref)
             values = lesson_mastery(profile, ref, lesson)
             progress = profile.lessons.get(ref)
-            status = progress.status.replace("_", " ") if progress else "new"
+            status = status_label(progress and progress.status)
             mastered = sum(1 for v in values if v >= MASTERED)
             if values and mastered == len(values):
                 status = "mastered"
