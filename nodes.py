@@ -450,8 +450,8 @@ class ShowProgress(Node):
     def prep(self, shared):
         profile = shared["profile"]
         table_args = (shared["lesson"], shared["lesson_ref"], profile, shared["position"], shared["transcript"])
-        days = streak(profile.active_days, _now().date())
-        return table_args, len(due(profile.reviews, _now())), days, shared["llm_usage"]
+        now = _now()
+        return table_args, len(due(profile.reviews, now)), streak(profile.active_days, now.date()), shared["llm_usage"]
 
     def exec(self, p):
         table_args, due_count, days, llm_usage = p

@@ -36,7 +36,7 @@ def due_items(library, profile, now):
     known = set(library.lesson_refs())
     items = []
     for key in due(profile.reviews, now):
-        lesson, concept, question = key.rsplit("/", 2)[0], *key.rsplit("/", 2)[1:]
+        lesson, concept, question = key.rsplit("/", 2)
         if lesson in known:
             items.append(Item(lesson, concept, question))
     return items
