@@ -1,182 +1,92 @@
 """The offline rubric grader.
 
-An answer is compared with each key idea's and misconception's phrasings after
-normalisation (case, contractions, punctuation, simple stemming, the rubric's
-synonyms). A phrasing matches when all its content words occur in one sentence
-of the answer with the same negation, so "B is not zero" never matches
-"B is zero". The verdict follows from what matched; see docs/lesson-format.md.
+An answer is read as statements (sentences, cut again at ";", ":", dashes and
+contrast words), each a sequence of stemmed words with their negation. A
+phrasing of a key idea or misconception matches when all its words occur in
+one statement with the same negation, in order where the phrasing compares
+("W larger than BA"). A phrasing that holds a comparison word or a role
+(a party of the question) is also compiled the other way round: a statement
+that says it reversed ("BA larger than W", "Team P can promise it") is
+evidence against the idea. The verdict follows from what matched; see
+docs/lesson-format.md.
 """
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import product
 
-NEGATORS = {"not", "no", "never", "without", "none", "nothing", "nowhere", "neither", "nor", "cannot"}
-VERB_NEGATORS = {"not", "never", "cannot"}
+from utils.words import (
+    COMPARISON_FOLDS,
+    NEGATORS,
+    STOPWORDS,
+    VERB_NEGATORS,
+    WORD,
+    Spelling,
+    lower_text,
+    opposites_table,
+    raw_words,
+    stem,
+)
+from utils.words import CLAUSE_BREAKS as CLAUSE_WORDS
+
 # Stands in after a synonym that swallowed a negator: negates the rest of the clause.
 NEGATION_CARRIES = "\0not"
-# A negation reaches to the end of its clause; these words start a new clause.
-CLAUSE_BREAKS = {"but", "and", "or", "because", "so", "while", "whereas", "although", "though", "since", "yet"}
-STOPWORDS = {
-    "a",
-    "an",
-    "the",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "being",
-    "am",
-    "of",
-    "to",
-    "in",
-    "on",
-    "at",
-    "by",
-    "for",
-    "with",
-    "as",
-    "it",
-    "its",
-    "this",
-    "that",
-    "these",
-    "those",
-    "there",
-    "then",
-    "than",
-    "do",
-    "does",
-    "did",
-    "has",
-    "have",
-    "had",
-    "will",
-    "would",
-    "can",
-    "could",
-    "should",
-    "shall",
-    "may",
-    "might",
-    "must",
-    "i",
-    "you",
-    "we",
-    "they",
-    "he",
-    "she",
-    "them",
-    "their",
-    "our",
-    "your",
-    "my",
-    "me",
-    "us",
-    "which",
-    "what",
-    "who",
-    "whom",
-    "just",
-    "also",
-    "very",
-    "really",
-    "into",
-    "onto",
-    "from",
-    "about",
-    "such",
-    "here",
-    "where",
-    "when",
-    "how",
-    "why",
-    "if",
-    "because",
-    "so",
-    "and",
-    "or",
-    "but",
-    "while",
-    "whereas",
-    "although",
-    "though",
-    "since",
-    "yet",
-    "get",
-    "gets",
-    "got",
-    "stay",
-    "stays",
-    "remain",
-    "remains",
-    "way",
-    "thing",
-}
-CONTRACTIONS = [
-    (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
-    (re.compile(r"\bwon't\b"), "will not"),
-    (re.compile(r"n't\b"), " not"),
-    # Typed without the apostrophe, as learners often do.
-    (re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|should|would|could|must|need)nt\b"), r"\1 not"),
-    (re.compile(r"\bcant\b"), "can not"),
-    (re.compile(r"'(s|re|ve|ll|d|m)\b"), ""),
-]
 # A full stop ends a sentence only before a space or the end, so "0.5" stays one token.
 SENTENCE_SPLIT = re.compile(r"[.!?]+(?=\s|$)|\n+")
+# A statement also ends here: a relation stated in one must not borrow words from the next.
+STATEMENT_SPLIT = re.compile(r";|\s[-–—]+\s|[–—]|\b(?:whereas|while|but|although|though|however)\b", re.IGNORECASE)
+# Negation ends at these too, though the statement goes on ("huge lambda: weights stuck" is one statement).
+CLAUSE_PUNCT = re.compile(r"[,:()]|->|=>|→")
 # "no it has a cutoff": a sentence-opening "no" before a pronoun or article answers
 # the question; it does not negate what follows.
 INTERJECTED_NO = re.compile(r"^\s*no\b(?=\s+(?:it|its|the|they|that|this|you|we|i|he|she|there|a|an|because)\b)")
-CLAUSE_PUNCT = re.compile(r"[,;:()]|->|=>|→|[–—]|\s-+\s")
-WORD = re.compile(r"[a-z0-9]+(?:[./][0-9]+)?|[=+*/^<>≈α-ωΔ-Ω]")
+# At most this many comparison words of one phrasing are flipped (2^n variants).
+MAX_FLIPS = 3
+# Words the prompt supplies count for nothing on their own: a phrasing made only of
+# them is evidence only in a statement that adds at least this many words of the learner's.
+LEARNER_WORDS_WITH_PROMPT_PHRASING = 2
 
 
-def stem(word):
-    """A deliberately small suffix stripper: enough to fold plurals, tenses and
-    British/American spellings onto one form ("merges", "merged", "merging",
-    "merge" -> "merg"; "initialised" -> "initializ")."""
-    if len(word) <= 3 or not word.isalpha() or word in STOPWORDS or word in NEGATORS:
-        return word
-    # Every form of a word takes the -ise -> -ize turn, or none does ("raise", "raising").
-    word = re.sub(r"is(e|ed|es|ing|ation|ations)$", r"iz\1", word)
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("edly", ""), ("ed", ""), ("ly", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith("ss"):
-                break
-            if suffix == "es" and not re.search(r"(ch|sh|x|z|ss)es$", word):
-                continue
-            word = word[: len(word) - len(suffix)] + keep
-            if suffix in ("ing", "ed") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
-                word = word[:-1]
-            break
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]
-    if word in NEGATORS or word in CLAUSE_BREAKS:
-        return word + "_"  # "notes" must not become the negator "not"
-    return word
+@dataclass(frozen=True)
+class Statement:
+    """One statement of an answer: its text as typed, and its words in order."""
 
+    text: str
+    words: tuple  # (stem, negated), content words only
 
-def _words(text):
-    text = text.lower()
-    for pattern, replacement in CONTRACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
+    @cached_property
+    def pairs(self):
+        return frozenset(self.words)
+
+    @cached_property
+    def first(self):
+        positions = {}
+        for index, (word, _) in enumerate(self.words):
+            positions.setdefault(word, index)
+        return positions
+
+    @cached_property
+    def last(self):
+        return {word: index for index, (word, _) in enumerate(self.words)}
 
 
 class Normaliser:
-    """Turns text into sentences of (word, negated) pairs, applying synonyms."""
+    """Turns text into statements, applying synonyms, comparison folds,
+    opposites of negated comparison words ("not exact" = "approximate") and,
+    given a Spelling, typo tolerance."""
 
-    def __init__(self, synonyms=None):
+    def __init__(self, synonyms=None, opposites=None, spelling=None):
+        self.opposites = opposites_table(opposites)
+        self.spelling = spelling
         # Variants are matched as stemmed word sequences, longest first, so a
-        # multi-word variant wins over a single word inside it.
-        # They are indexed by their first word, so each word of an answer is
-        # compared only with the variants that can start there.
+        # multi-word variant wins over a single word inside it. They are indexed by
+        # their first word, so each word is compared only with those that can start there.
         self._variants = {}
         for canonical, variants in (synonyms or {}).items():
-            target = [stem(w) for w in WORD.findall(_words(canonical))]
+            target = [self._stem(w) for w in raw_words(canonical)]
             for variant in [canonical, *variants]:
-                words = tuple(stem(w) for w in WORD.findall(_words(variant)))
+                words = tuple(self._stem(w) for w in raw_words(variant))
                 if words:
                     # A variant that swallows a verb's negator ("not trained" -> frozen) keeps
                     # its reach over the rest of the clause: in "does not train the fewest",
@@ -187,6 +97,17 @@ class Normaliser:
                     self._variants.setdefault(words[0], []).append((words, replacement))
         for candidates in self._variants.values():
             candidates.sort(key=lambda item: -len(item[0]))
+
+    @staticmethod
+    def _stem(word):
+        return stem(COMPARISON_FOLDS.get(word, word))
+
+    def _stems(self, text):
+        out = []
+        for word in WORD.findall(text):
+            corrected = self.spelling.correct(word) if self.spelling else None
+            out.append(corrected or self._stem(word))
+        return out
 
     def _apply_synonyms(self, words):
         out, i = [], 0
@@ -201,33 +122,110 @@ class Normaliser:
                 i += 1
         return out
 
-    def sentences(self, text):
-        """Each sentence as a list of (stemmed word, negated) for content words."""
-        result = []
-        for sentence in SENTENCE_SPLIT.split(_words(text)):
-            sentence = INTERJECTED_NO.sub("", sentence)
-            marked = []
-            for clause in CLAUSE_PUNCT.split(sentence):
-                negated = False
-                words = self._apply_synonyms([stem(w) for w in WORD.findall(clause)])
-                for word in words:
-                    if word in NEGATORS or word == NEGATION_CARRIES:
-                        negated = True
-                    elif word in CLAUSE_BREAKS:
-                        negated = False
-                    elif word not in STOPWORDS:
+    def _mark(self, text):
+        """Content words of one statement as (stem, negated), in order."""
+        marked = []
+        for clause in CLAUSE_PUNCT.split(text):
+            negated = False
+            for word in self._apply_synonyms(self._stems(clause)):
+                if word in NEGATORS or word == NEGATION_CARRIES:
+                    negated = True
+                elif word in CLAUSE_WORDS:
+                    negated = False
+                elif word not in STOPWORDS:
+                    opposite = self.opposites.get(word)
+                    if negated and opposite and len(opposite) == 1:
+                        marked.append((next(iter(opposite)), False))
+                    else:
                         marked.append((word, negated))
-            if marked:
-                result.append(marked)
+        return tuple(marked)
+
+    def statements(self, text):
+        result = []
+        for sentence in SENTENCE_SPLIT.split(text):
+            for piece in STATEMENT_SPLIT.split(sentence):
+                words = self._mark(INTERJECTED_NO.sub("", lower_text(piece)))
+                if words:
+                    result.append(Statement(piece.strip(), words))
         return result
+
+    def sentences(self, text):
+        """Each statement's content words as a list of (stem, negated)."""
+        return [list(statement.words) for statement in self.statements(text)]
+
+    def sequence(self, phrasing):
+        """A phrasing's words in order, as one statement."""
+        return tuple(pair for statement in self.statements(phrasing) for pair in statement.words)
 
     def pattern(self, phrasing):
         """A phrasing as a set of (word, negated) that must all occur together."""
-        return frozenset(pair for sentence in self.sentences(phrasing) for pair in sentence)
+        return frozenset(self.sequence(phrasing))
 
 
-def matches(pattern, sentences):
-    return bool(pattern) and any(pattern <= set(sentence) for sentence in sentences)
+@dataclass(frozen=True)
+class Variant:
+    """One way a phrasing can be stated. `odd` variants state the relation the
+    other way round. An ordered variant needs its `left` words before its
+    `right` ones."""
+
+    words: frozenset
+    left: frozenset = frozenset()
+    right: frozenset = frozenset()
+    odd: bool = False
+    learner_words: int = 0  # words the question's prompt does not supply
+
+    def matches(self, statement):
+        if not self.words <= statement.pairs:
+            return False
+        if not self.right:
+            return True
+        return max(statement.first[w] for w, _ in self.left) < min(statement.last[w] for w, _ in self.right)
+
+
+def compile_phrasing(text, normaliser, roles, prompt_words):
+    """Every variant of a phrasing: as written, with its comparison words
+    flipped, its roles swapped and (for "X ... than Y") its sides swapped. An
+    even number of such changes states the same relation; an odd number, the
+    reverse. A variant equal to one that states the relation is dropped from
+    the reversed ones."""
+    parts = re.split(r"\bthan\b", text, maxsplit=1, flags=re.IGNORECASE)
+    left = list(normaliser.sequence(parts[0]))
+    right = list(normaliser.sequence(parts[1])) if len(parts) > 1 else []
+    if not right:
+        left, right = left + right, []
+    tokens = left + right
+    flippable = [i for i, (w, neg) in enumerate(tokens) if not neg and w in normaliser.opposites][:MAX_FLIPS]
+    has_roles = any(w in roles for w, _ in tokens)
+    options = [[tokens[i][0], *sorted(normaliser.opposites[tokens[i][0]])] for i in flippable]
+    found = {}
+    for choice in product(*options):
+        for role_swap in (False, True) if has_roles else (False,):
+            for side_swap in (False, True) if right else (False,):
+                changed = list(tokens)
+                flips = 0
+                for index, word in zip(flippable, choice, strict=True):
+                    if word != tokens[index][0]:
+                        changed[index] = (word, False)
+                        flips += 1
+                if role_swap:
+                    changed = [(roles.get(w, w), neg) for w, neg in changed]
+                first, second = changed[: len(left)], changed[len(left) :]
+                if side_swap:
+                    first, second = second, first
+                odd = (flips + role_swap + side_swap) % 2 == 1
+                key = (frozenset(changed), frozenset(first) if second else frozenset(), frozenset(second))
+                if odd and key in found and not found[key].odd:
+                    continue
+                learner = sum(1 for w, _ in set(changed) if w not in prompt_words)
+                found[key] = Variant(key[0], key[1], key[2], odd, learner)
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # idea | misconception | reversed
+    id: str
+    quote: str  # the learner's statement that showed it
 
 
 @dataclass(frozen=True)
@@ -238,6 +236,12 @@ class Grade:
     misconceptions: tuple = ()  # ids of misconceptions it states
     engine: str = "offline"
     feedback: str = field(default="", compare=False)
+    reversed: tuple = ()  # ids of key ideas the answer states the other way round
+    evidence: tuple = field(default=(), compare=False)  # Evidence, in the answer's order
+    confidence: str = field(default="strong", compare=False)  # strong | weak | mixed
+
+    def quote(self, kind, item_id):
+        return next((e.quote for e in self.evidence if e.kind == kind and e.id == item_id), "")
 
 
 def verdict_for(met, missed, misconceptions):
@@ -249,8 +253,37 @@ def verdict_for(met, missed, misconceptions):
     return "partial" if met else "incorrect"
 
 
+def confidence_for(met, held, reversed_ids, conflicted, weak):
+    """How strong the evidence for a verdict is. Mixed: the answer states ideas
+    and also a misconception, a reversal, or an idea both ways. Weak: every
+    idea met rests on a single word the learner supplied."""
+    if conflicted or (met and (held or reversed_ids)):
+        return "mixed"
+    if met and weak:
+        return "weak"
+    return "strong"
+
+
+def prompt_vocabulary(normaliser, prompt):
+    return {word for statement in normaliser.statements(prompt) for word, _ in statement.words}
+
+
+def _rubric_texts(question):
+    yield question.prompt
+    yield question.reference_answer
+    yield from question.hints
+    for item in [*question.key_ideas, *question.misconceptions]:
+        yield item.description
+        yield from item.phrasings
+    for m in question.misconceptions:
+        yield m.remedy
+    for canonical, variants in question.synonyms.items():
+        yield canonical
+        yield from variants
+
+
 class Rubric:
-    """A question's phrasings, normalised once: grading an answer then only
+    """A question's phrasings, compiled once: grading an answer then only
     normalises the answer."""
 
     def __init__(self, question, synonyms):
@@ -258,22 +291,89 @@ class Rubric:
         merged = {canonical: list(variants) for canonical, variants in (synonyms or {}).items()}
         for canonical, variants in question.synonyms.items():
             merged[canonical] = merged.get(canonical, []) + list(variants)
-        self.normaliser = Normaliser(merged)
-        pattern = self.normaliser.pattern
-        self.ideas = [(idea.id, [pattern(p) for p in idea.phrasings]) for idea in question.key_ideas]
-        self.misconceptions = [(m.id, [pattern(p) for p in m.phrasings]) for m in question.misconceptions]
+        plain = Normaliser(merged, question.opposites)
+        rubric_words = {
+            w
+            for item in [*question.key_ideas, *question.misconceptions]
+            for text in item.phrasings
+            for w in raw_words(text)
+        } | {w for canonical, variants in merged.items() for text in [canonical, *variants] for w in raw_words(text)}
+        known = {w for text in _rubric_texts(question) for w in raw_words(text)}
+        spelling = Spelling(rubric_words, known, set(plain.opposites))
+        self.normaliser = Normaliser(merged, question.opposites, spelling)
+        self.prompt_words = prompt_vocabulary(plain, question.prompt)
+        role_map = {}
+        for first, second in question.roles:
+            a, b = plain.sequence(first), plain.sequence(second)
+            if len(a) == 1 and len(b) == 1:
+                role_map[a[0][0]], role_map[b[0][0]] = b[0][0], a[0][0]
+        self.roles = role_map
+
+        def variants(phrasings):
+            return [v for p in phrasings for v in compile_phrasing(p, plain, role_map, self.prompt_words)]
+
+        self.ideas = [(idea.id, variants(idea.phrasings)) for idea in question.key_ideas]
+        self.misconceptions = [(m.id, [v for v in variants(m.phrasings) if not v.odd]) for m in question.misconceptions]
         # No key ideas authored: each sentence of the reference answer is one.
-        self.derived = [] if question.key_ideas else derive_ideas(self.normaliser, question.reference_answer)
+        self.derived = [] if question.key_ideas else derive_ideas(plain, question.reference_answer)
+
+    def _added(self, statement):
+        return len({w for w, _ in statement.words} - self.prompt_words)
+
+    def _evidence_of(self, variants, statements):
+        """(statement, variant) stating the item, and statements stating it reversed.
+        Words the prompt supplies count for nothing on their own."""
+        stated, against = None, None
+        for statement in statements:
+            for variant in variants:
+                if not variant.odd and variant.matches(statement) and (variant.learner_words or self._added(statement) >= LEARNER_WORDS_WITH_PROMPT_PHRASING):
+                    if stated is None or variant.learner_words > stated[1].learner_words:
+                        stated = (statement, variant)
+                    break
+            else:
+                if against is None:
+                    against = next(
+                        (statement for v in variants if v.odd and v.learner_words and v.matches(statement)), None
+                    )
+        return stated, against
 
     def grade(self, answer):
-        sentences = self.normaliser.sentences(answer)
-        held = [m_id for m_id, patterns in self.misconceptions if any(matches(p, sentences) for p in patterns)]
+        statements = self.normaliser.statements(answer)
+        evidence, held = [], []
+        for m_id, variants in self.misconceptions:
+            stated, _ = self._evidence_of(variants, statements)
+            if stated:
+                held.append(m_id)
+                evidence.append(Evidence("misconception", m_id, stated[0].text))
         if self.derived:
+            sentences = [list(s.words) for s in statements]
             return grade_by_reference(self.derived, sentences, held)
-        met, missed = [], []
-        for idea_id, patterns in self.ideas:
-            (met if any(matches(p, sentences) for p in patterns) else missed).append(idea_id)
-        return Grade(verdict_for(met, missed, held), tuple(met), tuple(missed), tuple(held))
+        met, missed, reversed_ids, conflicted, strengths = [], [], [], False, []
+        for idea_id, variants in self.ideas:
+            stated, against = self._evidence_of(variants, statements)
+            if stated:
+                met.append(idea_id)
+                strengths.append(stated[1].learner_words)
+                evidence.append(Evidence("idea", idea_id, stated[0].text))
+                conflicted = conflicted or against is not None
+            else:
+                missed.append(idea_id)
+                if against is not None:
+                    reversed_ids.append(idea_id)
+                    evidence.append(Evidence("reversed", idea_id, against.text))
+        order = {s.text: i for i, s in reversed(list(enumerate(statements)))}
+        evidence.sort(key=lambda e: order.get(e.quote, 0))
+        verdict = verdict_for(met, missed, held + reversed_ids)
+        weak = bool(strengths) and max(strengths) <= 1
+        return Grade(
+            verdict,
+            tuple(met),
+            tuple(missed),
+            tuple(held),
+            reversed=tuple(reversed_ids),
+            evidence=tuple(evidence),
+            confidence=confidence_for(met, held, reversed_ids, conflicted, weak),
+        )
 
 
 # Reference-answer mode, for a question authored with a reference answer only.
@@ -339,7 +439,7 @@ def rubric_for(question, synonyms=None):
 
 def grade(question, answer, synonyms=None):
     """Grade `answer` against `question`'s rubric. `synonyms` are the lesson's;
-    the question's own synonyms are added to them."""
+    the question's own are added to them."""
     return rubric_for(question, synonyms).grade(answer)
 
 

@@ -75,6 +75,16 @@ class Question(Strict):
     misconceptions: list[Misconception] = []
     hints: list[str] = Field([], description="a ladder, gentlest first; none states the answer")
     synonyms: dict[str, list[str]] = Field({}, description="canonical word -> variants, for this question")
+    roles: list[tuple[str, str]] = Field(
+        [],
+        description="pairs of parties the question compares (each one word after synonyms, e.g. [teamp, teamq]): "
+        "a phrasing that names one is also read with the two swapped, as a statement of the reverse",
+    )
+    opposites: dict[str, str] = Field(
+        {},
+        description="word -> its opposite, for this question, beside the built-in comparison words "
+        "(more/less, larger/smaller, before/after, exact/approximate, ...)",
+    )
     samples: list[SampleAnswer] = Field([], description="labelled answers the grader must classify right")
 
 

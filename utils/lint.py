@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from utils.errors import SourceError, printable
-from utils.grading import grade
+from utils.grading import grade, rubric_for
 from utils.lessons import Course, Lesson, Question, ReadingPaths, Vocabulary, describe_error, model_for
 from utils.yaml_source import load_yaml
 
@@ -112,11 +112,37 @@ def _check_question(report, loc, raw, synonyms):
                 (*loc, "samples", index, "label"),
                 f"sample labelled {sample.label} is graded {result.verdict} ({'; '.join(why)})",
             )
+    _check_phrasings(report, loc, question, synonyms)
     if not question.hints:
         report.add((*loc, "id"), f"question '{question.id}' has no hint", "warning")
     for index, hint in enumerate(question.hints):
         if grade(question, hint, synonyms).verdict == "correct":
             report.add((*loc, "hints", index), "this hint states the answer (the grader marks it correct)", "warning")
+
+
+def _check_phrasings(report, loc, question, synonyms):
+    """Key-idea phrasings that are weak evidence: one word after normalisation (a
+    single word shows no understanding), or only words the prompt already supplies
+    (they count for nothing on their own). Roles and opposites must be words
+    the grader can swap."""
+    rubric = rubric_for(question, synonyms)
+    normaliser = rubric.normaliser
+    for ii, idea in enumerate(question.key_ideas):
+        for pi, phrasing in enumerate(idea.phrasings):
+            words = normaliser.pattern(phrasing)
+            where = (*loc, "key_ideas", ii, "phrasings", pi)
+            if len(words) == 1:
+                report.add(where, f"phrasing '{phrasing}' shrinks to one word; one word shows no understanding", "warning")
+            elif words and all(word in rubric.prompt_words for word, _ in words):
+                report.add(where, f"phrasing '{phrasing}' uses only words the prompt supplies", "warning")
+    for ri, pair in enumerate(question.roles):
+        for side, role in enumerate(pair):
+            if len(normaliser.sequence(role)) != 1:
+                report.add((*loc, "roles", ri, side), f"role '{role}' is not one word after synonyms")
+    for word, opposite in question.opposites.items():
+        for text in (word, opposite):
+            if len(normaliser.sequence(text)) != 1:
+                report.add((*loc, "opposites", word), f"opposite '{text}' is not one word")
 
 
 def _check_lesson(report, data, context):
