@@ -6,6 +6,8 @@ from nodes import (
     Advance,
     AnotherAnalogy,
     AskQuestion,
+    Confirm,
+    Disagree,
     EndSession,
     Explain,
     GradeAnswer,
@@ -21,6 +23,7 @@ from nodes import (
     ReExplain,
     ShowHelp,
     ShowProgress,
+    Why,
 )
 
 
@@ -32,6 +35,9 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     explain = Explain(**retrying)
     ask = AskQuestion()
     grade = GradeAnswer(**retrying)
+    confirm = Confirm()
+    why = Why()
+    disagree = Disagree()
     probe = Probe(**retrying)
     reexplain = ReExplain(**retrying)
     another = AnotherAnalogy(**retrying)
@@ -52,11 +58,14 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     ask - "skip" >> advance
     ask - "progress" >> progress
     ask - "help" >> helper
+    ask - "why" >> why
+    ask - "disagree" >> disagree
     ask - "quit" >> end
 
     grade - "correct" >> advance
     grade - "partial" >> probe
     grade - "incorrect" >> reexplain
+    grade - "confirm" >> confirm
 
     probe - "ask" >> ask
     reexplain - "ask" >> ask
@@ -64,6 +73,9 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     hint - "ask" >> ask
     progress - "ask" >> ask
     helper - "ask" >> ask
+    confirm - "ask" >> ask
+    why - "ask" >> ask
+    disagree - "ask" >> ask
 
     advance - "next_question" >> ask
     advance - "next_concept" >> explain

@@ -93,6 +93,12 @@ def build_parser():
     progress = commands.add_parser("progress", parents=[common], help="mastery per lesson, reviews due, streak")
     progress.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
 
+    grade = commands.add_parser("grade", parents=[common], help="grade an answer with its evidence (for rubric authors)")
+    grade.add_argument("question", metavar="COURSE/LESSON/CONCEPT/QUESTION", help="a question, or - for JSON lines")
+    grade.add_argument("answer", nargs="?", help="the answer to grade")
+    grade.add_argument("--json", action="store_true", help="print JSON (with -: one JSON line per input line)")
+    grade.add_argument("--llm", action="store_true", help="grade with the LLM (OPENAI_API_KEY / OPENAI_BASE_URL)")
+
     replay = commands.add_parser("replay", parents=[common], help="run a scripted session and print its transcript")
     replay.add_argument("script", metavar="SCRIPT.yaml")
     replay.add_argument(
@@ -129,10 +135,11 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
 
     from flow import create_tutor_flow
     from utils.session import new_store
-    from utils.transcripts import Transcript, transcript_path
+    from utils.transcripts import Transcript, disputes_path, transcript_path
 
     shared = new_store(console, teacher, library, store, profile, lesson_ref, library.vocabulary())
     shared["transcript"] = Transcript(transcript_path(store.home, profile.name, lesson_ref))
+    shared["disputes"] = Transcript(disputes_path(store.home, profile.name))
     chat = getattr(teacher, "chat", None)
     shared["llm_usage"] = (chat.usage, chat.price) if hasattr(chat, "usage") else None
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -487,8 +494,40 @@ def command_profile(args):
     return EXIT_OK
 
 
+def command_grade(args):
+    from utils.grade_requests import find_question, grade_as_dict, grade_lines
+    from utils.lessons import Library
+
+    library = Library()
+    args.offline = not args.llm
+    teacher = choose_teacher(args)
+
+    def grade(question, answer, synonyms):
+        return teacher.grade(question, answer, synonyms, "")
+
+    if args.question == "-":
+        if not args.json or args.answer is not None:
+            raise UsageError("`tutor grade --json -` reads JSON lines from standard input, and takes no ANSWER")
+        for result in grade_lines(library, sys.stdin, grade):
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        return EXIT_OK
+    if args.answer is None:
+        raise UsageError("give the answer to grade after the question, or `--json -` for JSON lines")
+    question, synonyms = find_question(library, args.question)
+    result = grade(question, args.answer, synonyms)
+    if args.json:
+        print(json.dumps(grade_as_dict(result), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    from utils.console import TutorConsole
+    from utils.verdicts import why_text
+
+    TutorConsole(input_fn=lambda prompt: "").say(why_text(question, result, in_session=False))
+    return EXIT_OK
+
+
 COMMANDS = {
     "learn": command_learn,
+    "grade": command_grade,
     "courses": command_courses,
     "replay": command_replay,
     "lint": command_lint,

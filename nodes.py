@@ -24,6 +24,7 @@ from utils.session import (
     unmet_prerequisites,
 )
 from utils.teachers import OfflineTeacher, authored_probe
+from utils.verdicts import answer_after_confirming, confirming_question, needs_confirming, why_text
 
 OFFLINE = OfflineTeacher()
 
@@ -190,12 +191,17 @@ class AskQuestion(Node):
         elif action == "quit":
             shared["outcome"] = "quit"
         if action == "answer":
-            # A reply to a probe adds to the earlier answer: ideas already stated still count.
-            turn["answer"] = f"{turn['answer']}\n{answer}" if turn["probe"] is not None else answer
+            if turn["confirming"] is not None:
+                turn["answer"] = answer_after_confirming(turn["answer"], turn["confirming"], answer)
+                turn["confirming"] = None
+            else:
+                # A reply to a probe adds to the earlier answer: ideas already stated still count.
+                turn["answer"] = f"{turn['answer']}\n{answer}" if turn["probe"] is not None else answer
             shared["transcript"].append({"event": "answer", "question": p["question"].id, "text": answer})
         elif p["reply"] is not None:
             shared["transcript"].append({"event": "command", "command": action, "text": p["reply"].strip()})
             turn["skipped"] = action == "skip"
+            turn["command_text"] = answer
             turn["unknown_command"] = p["reply"].strip() if action == "help" and p["reply"].strip() != "/help" else None
         return action
 
@@ -224,9 +230,26 @@ class GradeAnswer(Node):
         result, notice = res
         console, turn, ref = shared["console"], shared["turn"], shared["lesson_ref"]
         _note_llm_turn(shared, notice)
-        turn["attempts"] += 1
         turn["last_grade"] = result
+        if needs_confirming(result) and not turn["confirmed"]:
+            # Weak or mixed evidence: ask about it once instead of a confident verdict.
+            shared["transcript"].append(
+                {"event": "unsure", "question": p["question"].id, "confidence": result.confidence, "verdict": result.verdict}
+            )
+            return "confirm"
+        turn["attempts"] += 1
         profile = shared["profile"]
+        mastery_key = f"{ref}/{p['concept'].id}"
+        shared["last_verdict"] = {
+            "lesson": ref,
+            "concept": p["concept"].id,
+            "question": p["question"],
+            "answer": p["answer"],
+            "grade": result,
+            "mastery_key": mastery_key,
+            "mastery_before": profile.mastery.get(mastery_key),
+            "disputed": False,
+        }
         profile.record_outcome(ref, p["concept"].id, result.verdict)
         profile.record_answer(ref, p["concept"].id, result.verdict, turn["hints_used"], turn["attempts"], _now().date())
         shift = style_shift(profile.analogies, profile.thinking_style)
@@ -245,6 +268,9 @@ class GradeAnswer(Node):
                 "met": list(result.met),
                 "missed": list(result.missed),
                 "misconceptions": list(result.misconceptions),
+                "reversed": list(result.reversed),
+                "evidence": [{"kind": e.kind, "id": e.id, "quote": e.quote} for e in result.evidence],
+                "confidence": result.confidence,
                 "engine": result.engine,
                 "feedback": result.feedback,
             }
@@ -265,8 +291,96 @@ class GradeAnswer(Node):
             action = "incorrect"
         if action != "partial":
             turn["probe"] = None
+        turn["confirmed"] = False
         _save(shared)
         return action
+
+
+class Confirm(Node):
+    """Weak or mixed evidence: a short question about the learner's own words
+    before any verdict. Asked once per answer; the reply joins the answer."""
+
+    def prep(self, shared):
+        _, question = current(shared["lesson"], shared["position"])
+        return question, shared["turn"]["last_grade"]
+
+    def exec(self, p):
+        return confirming_question(*p)
+
+    def post(self, shared, p, res):
+        text, quote = res
+        shared["console"].panel("Let me check", text, style="yellow")
+        turn = shared["turn"]
+        turn["probe"], turn["confirming"], turn["confirmed"] = text, quote, True
+        shared["transcript"].append({"event": "confirm", "question": p[0].id, "quote": quote, "text": text})
+        return "ask"
+
+
+class Why(Node):
+    """/why: the evidence behind the last verdict."""
+
+    def prep(self, shared):
+        return shared.get("last_verdict")
+
+    def exec(self, last):
+        if last is None:
+            return "Nothing graded yet in this session: answer a question first."
+        return why_text(last["question"], last["grade"])
+
+    def post(self, shared, p, text):
+        shared["console"].panel("Why", text, style="blue")
+        shared["transcript"].append({"event": "why", "text": text})
+        return "ask"
+
+
+class Disagree(Node):
+    """/disagree: the learner objects to the last verdict. The objection is
+    recorded for instructors, and the verdict's evidence leaves mastery until
+    an instructor resolves it."""
+
+    def prep(self, shared):
+        return shared.get("last_verdict"), shared["turn"].get("command_text") or ""
+
+    def exec(self, p):
+        last, reason = p
+        if last is None or last["disputed"]:
+            return None
+        result = last["grade"]
+        return {
+            "at": _now().isoformat(timespec="seconds"),
+            "question": f"{last['lesson']}/{last['concept']}/{last['question'].id}",
+            "answer": last["answer"],
+            "verdict": result.verdict,
+            "engine": result.engine,
+            "met": list(result.met),
+            "missed": list(result.missed),
+            "misconceptions": list(result.misconceptions),
+            "reversed": list(result.reversed),
+            "evidence": [{"kind": e.kind, "id": e.id, "quote": e.quote} for e in result.evidence],
+            "reason": reason,
+            "status": "open",
+        }
+
+    def post(self, shared, p, dispute):
+        console, last = shared["console"], p[0]
+        if dispute is None:
+            console.notice("There is no verdict to dispute yet." if last is None else "You already disputed that verdict.")
+            return "ask"
+        shared["disputes"].append(dispute)
+        shared["transcript"].append({"event": "dispute", **dispute})
+        last["disputed"] = True
+        profile = shared["profile"]
+        if last["mastery_before"] is None:
+            profile.mastery.pop(last["mastery_key"], None)
+        else:
+            profile.mastery[last["mastery_key"]] = last["mastery_before"]
+        _save(shared)
+        console.line(
+            f"Noted: your objection to that '{dispute['verdict']}' is recorded for the instructors "
+            "with your answer and my evidence. It won't count toward your mastery until they review it.",
+            style="dim",
+        )
+        return "ask"
 
 
 class Probe(Node):

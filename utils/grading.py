@@ -146,7 +146,7 @@ class Normaliser:
             for piece in STATEMENT_SPLIT.split(sentence):
                 words = self._mark(INTERJECTED_NO.sub("", lower_text(piece)))
                 if words:
-                    result.append(Statement(piece.strip(), words))
+                    result.append(Statement(piece.strip(" \t,;:-–—"), words))
         return result
 
     def sentences(self, text):
@@ -253,13 +253,18 @@ def verdict_for(met, missed, misconceptions):
     return "partial" if met else "incorrect"
 
 
-def confidence_for(met, held, reversed_ids, conflicted, weak):
+# A correct verdict on fewer content words than this that the prompt did not
+# supply rests on too little of the learner's own to be sure of.
+OWN_WORDS_FOR_A_SURE_CORRECT = 5
+
+
+def confidence_for(verdict, met, held, reversed_ids, conflicted, own_words):
     """How strong the evidence for a verdict is. Mixed: the answer states ideas
-    and also a misconception, a reversal, or an idea both ways. Weak: every
-    idea met rests on a single word the learner supplied."""
+    and also a misconception, a reversal, or an idea both ways. Weak: a correct
+    verdict on an answer with few words of the learner's own."""
     if conflicted or (met and (held or reversed_ids)):
         return "mixed"
-    if met and weak:
+    if verdict == "correct" and own_words < OWN_WORDS_FOR_A_SURE_CORRECT:
         return "weak"
     return "strong"
 
@@ -318,6 +323,7 @@ class Rubric:
         self.derived = [] if question.key_ideas else derive_ideas(plain, question.reference_answer)
 
     def _added(self, statement):
+        """How many of a statement's words the prompt did not supply."""
         return len({w for w, _ in statement.words} - self.prompt_words)
 
     def _evidence_of(self, variants, statements):
@@ -348,12 +354,11 @@ class Rubric:
         if self.derived:
             sentences = [list(s.words) for s in statements]
             return grade_by_reference(self.derived, sentences, held)
-        met, missed, reversed_ids, conflicted, strengths = [], [], [], False, []
+        met, missed, reversed_ids, conflicted = [], [], [], False
         for idea_id, variants in self.ideas:
             stated, against = self._evidence_of(variants, statements)
             if stated:
                 met.append(idea_id)
-                strengths.append(stated[1].learner_words)
                 evidence.append(Evidence("idea", idea_id, stated[0].text))
                 conflicted = conflicted or against is not None
             else:
@@ -364,7 +369,7 @@ class Rubric:
         order = {s.text: i for i, s in reversed(list(enumerate(statements)))}
         evidence.sort(key=lambda e: order.get(e.quote, 0))
         verdict = verdict_for(met, missed, held + reversed_ids)
-        weak = bool(strengths) and max(strengths) <= 1
+        own_words = len({w for s in statements for w, _ in s.words} - self.prompt_words)
         return Grade(
             verdict,
             tuple(met),
@@ -372,7 +377,7 @@ class Rubric:
             tuple(held),
             reversed=tuple(reversed_ids),
             evidence=tuple(evidence),
-            confidence=confidence_for(met, held, reversed_ids, conflicted, weak),
+            confidence=confidence_for(verdict, met, held, reversed_ids, conflicted, own_words),
         )
 
 

@@ -4,6 +4,8 @@ COMMANDS = {
     "/hint": ("hint", "a hint for this question (each asks for the next, gentler ones first)"),
     "/analogy": ("analogy", "another analogy for this concept"),
     "/skip": ("skip", "move on without answering (recorded as skipped)"),
+    "/why": ("why", "the evidence behind the last verdict: what I saw in your words, what is still missing"),
+    "/disagree": ("disagree", "object to the last verdict (add your reason after it); instructors review it"),
     "/progress": ("progress", "where you are in this lesson"),
     "/help": ("help", "this list"),
     "/quit": ("quit", "save and leave; `tutor learn` resumes at this question"),
@@ -12,16 +14,17 @@ ALIASES = {"/h": "/hint", "/a": "/analogy", "/exit": "/quit", "/q": "/quit", "/?
 
 
 def parse_reply(text):
-    """(action, answer): action is 'answer' or a command's action; an unknown
-    command shows the help."""
+    """(action, text): action is 'answer' (text: the answer) or a command's
+    action (text: what follows the command, e.g. the reason after /disagree);
+    an unknown command shows the help."""
     if text is None:
         return "quit", None
     stripped = text.strip()
     if stripped.startswith("/"):
-        word = stripped.split()[0].lower()
-        word = ALIASES.get(word, word)
+        word, _, rest = stripped.partition(" ")
+        word = ALIASES.get(word.lower(), word.lower())
         if word in COMMANDS:
-            return COMMANDS[word][0], None
+            return COMMANDS[word][0], rest.strip()
         return "help", None
     return "answer", stripped
 

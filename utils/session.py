@@ -24,6 +24,8 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
         "position": {"concept": 0, "question": 0},
         "turn": new_turn(),
         "transcript": [],
+        "disputes": [],  # verdicts the learner objected to (/disagree), for instructors
+        "last_verdict": None,  # the last verdict given, for /why and /disagree
         "outcome": None,
         "llm_failures": 0,
         "llm_usage": None,  # the LLM's Usage (calls, tokens) when the session uses one
@@ -51,6 +53,9 @@ def new_turn():
         "last_grade": None,
         "skipped": False,
         "unknown_command": None,
+        "command_text": None,
+        "confirming": None,  # the quoted statement a confirming question asks about ("" for none)
+        "confirmed": False,  # a confirming question was asked for this answer
     }
 
 

@@ -14,6 +14,11 @@ def transcript_path(home, profile_name, lesson_ref):
     return Path(home) / "transcripts" / profile_name / (lesson_ref.replace("/", "__") + ".jsonl")
 
 
+def disputes_path(home, profile_name):
+    """The verdicts a learner disputed, one JSON line each, for instructors."""
+    return Path(home) / "disputes" / f"{profile_name}.jsonl"
+
+
 class Transcript(list):
     """The session's events in memory and, when given a path, on disk."""
 
