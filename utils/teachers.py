@@ -209,15 +209,16 @@ def _quote_of(claim, key):
 
 def covers(rubric, variants, quote):
     """A quote speaks of an item when it states at least half the words of one
-    of its phrasings (as written or said the same way round), and at least one
-    of those words is the learner's own, not the prompt's. One rubric word
-    found anywhere proves nothing."""
+    of its phrasings, and at least two (as written or said the same way round),
+    and at least one of those words is the learner's own, not the prompt's.
+    One rubric word found anywhere proves nothing."""
     said = {pair for statement in rubric.normaliser.statements(quote) for pair in statement.words}
     for variant in variants:
         if variant.odd:
             continue
         shared = variant.words & said
-        if 2 * len(shared) >= len(variant.words) and any(w not in rubric.prompt_words for w, _ in shared):
+        needed = min(len(variant.words), max(2, (len(variant.words) + 1) // 2))
+        if len(shared) >= needed and any(w not in rubric.prompt_words for w, _ in shared):
             return True
     return False
 
