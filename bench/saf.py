@@ -143,19 +143,30 @@ def grade_with_the_tutor(rows):
     return verdicts
 
 
+MAX_FALSE_ACCEPT = 0.20
+
+
 def tune(train):
-    """The best (correct, partial) thresholds of reference coverage on `train`."""
-    from utils.grading import Normaliser, derive_ideas, reference_coverage
+    """The best (correct, partial, ideas-for-correct) thresholds on `train`:
+    the highest macro-F1 among those that accept at most MAX_FALSE_ACCEPT of
+    the answers humans did not call correct."""
+    from utils.grading import Normaliser, derive_ideas, grade_by_reference
 
     normaliser, ideas = Normaliser(), {}
-    scores = []
+    answers = []
     for row in train:
         if row["question_id"] not in ideas:
             ideas[row["question_id"]] = derive_ideas(normaliser, row["reference_answer"])
-        scores.append(reference_coverage(ideas[row["question_id"]], normaliser.sentences(row["student_answer"] or "")))
+        answers.append((ideas[row["question_id"]], normaliser.sentences(row["student_answer"] or "")))
     gold = [row["gold"] for row in train]
-    grid = [i / 40 for i in range(41)]
-    results = [(macro_f1(gold, [by_thresholds(s, c, p) for s in scores]), c, p) for c in grid for p in grid if p <= c]
+    results = []
+    for c in [i / 40 for i in range(4, 24)]:
+        for p in (0.0, 0.025, 0.05, 0.075, 0.1):
+            for q in (0.0, 0.25, 0.34, 0.5, 0.67, 0.75, 1.0):
+                predicted = [grade_by_reference(i, s, (), c, p, q).verdict for i, s in answers]
+                figures = metrics(gold, predicted)
+                if figures["false_accept"] <= MAX_FALSE_ACCEPT:
+                    results.append((figures["macro_f1_3"], figures["false_accept"], c, p, q))
     return sorted(results, reverse=True)[:5]
 
 
@@ -222,8 +233,11 @@ def main(argv=None):
         sys.path.insert(0, str(ROOT))
     if args.tune:
         train = load(Path(args.data) / SPLITS["train"])
-        for score, correct_at, partial_at in tune(train):
-            print(f"macro-F1 {score:.3f}: REFERENCE_CORRECT={correct_at} REFERENCE_PARTIAL={partial_at}")
+        for score, false_accept, correct_at, partial_at, ideas_for_correct in tune(train):
+            print(
+                f"macro-F1 {score:.3f}, false accepts {false_accept:.3f}: REFERENCE_CORRECT={correct_at} "
+                f"REFERENCE_PARTIAL={partial_at} REFERENCE_IDEAS_FOR_CORRECT={ideas_for_correct}"
+            )
         return 0
     from bench.__main__ import table
 

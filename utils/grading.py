@@ -383,10 +383,13 @@ class Rubric:
 
 # Reference-answer mode, for a question authored with a reference answer only.
 # The verdict follows the share of the reference's content words (stemmed, with
-# their negation) that the answer states; the thresholds were chosen on SAF's
-# training split only (python -m bench.saf --tune; docs/benchmarks.md).
-REFERENCE_CORRECT = 0.25
+# their negation) that the answer states, and for "correct" the share of the
+# reference's sentences it meets; the thresholds were chosen on SAF's training
+# split only, for the best macro-F1 with at most 20% false accepts
+# (python -m bench.saf --tune; docs/benchmarks.md).
+REFERENCE_CORRECT = 0.325
 REFERENCE_PARTIAL = 0.025
+REFERENCE_IDEAS_FOR_CORRECT = 0.5
 IDEA_COVERAGE = 0.3  # share of a reference sentence's content words that meets it as an idea
 
 
@@ -406,18 +409,20 @@ def reference_coverage(ideas, sentences):
     return len(reference & said) / len(reference) if reference else 0.0
 
 
-def grade_by_reference(ideas, sentences, held, correct_at=None, partial_at=None):
-    """The verdict from the share of the reference stated; the ideas met (the
-    reference's sentences the answer mostly states) say what was covered."""
+def grade_by_reference(ideas, sentences, held, correct_at=None, partial_at=None, ideas_for_correct=None):
+    """The verdict from the share of the reference stated and of its sentences
+    met; the ideas met (the reference's sentences the answer mostly states) say
+    what was covered."""
     correct_at = REFERENCE_CORRECT if correct_at is None else correct_at
     partial_at = REFERENCE_PARTIAL if partial_at is None else partial_at
+    ideas_for_correct = REFERENCE_IDEAS_FOR_CORRECT if ideas_for_correct is None else ideas_for_correct
     said = {pair for sentence in sentences for pair in sentence}
     met = [idea_id for idea_id, words in ideas if len(words & said) >= IDEA_COVERAGE * len(words)]
     missed = [idea_id for idea_id, _ in ideas if idea_id not in met]
     share = reference_coverage(ideas, sentences)
     if held:
         verdict = "incorrect"
-    elif share >= correct_at:
+    elif share >= correct_at and len(met) >= ideas_for_correct * len(ideas):
         verdict = "correct"
     elif share >= partial_at:
         verdict = "partial"
