@@ -126,3 +126,14 @@ def test_turn_overhead_times_100_turns_beside_a_save_and_a_grade(tmp_path):
         for key in ("ms", "vs_reference", "vs_save", "vs_grade"):
             assert_positive(row[key], (row["measure"], key))
     assert rows["turn, median"]["ms"] <= rows["turn, p90"]["ms"] <= rows["turn, max"]["ms"]
+
+
+def test_blind_accuracy_reports_each_set_with_its_figures(tmp_path):
+    stdout, bench = run_quick("blind", tmp_path / "blind.json")
+    assert "Grading accuracy on blind answers" in stdout
+    assert [row["set"] for row in bench["rows"]] == sorted(p.stem for p in (ROOT / "bench/data/blind").glob("*.jsonl"))
+    for row in bench["rows"]:
+        assert row["n"] == 60
+        for key in ("agreement", "false_accept", "correct_rejected"):
+            assert 0 <= row[key] <= 1, (key, row)
+        assert_positive(row["answers_per_second"], "answers_per_second")
