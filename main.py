@@ -93,7 +93,9 @@ def build_parser():
     progress = commands.add_parser("progress", parents=[common], help="mastery per lesson, reviews due, streak")
     progress.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
 
-    grade = commands.add_parser("grade", parents=[common], help="grade an answer with its evidence (for rubric authors)")
+    grade = commands.add_parser(
+        "grade", parents=[common], help="grade an answer with its evidence (for rubric authors)"
+    )
     grade.add_argument("question", metavar="COURSE/LESSON/CONCEPT/QUESTION", help="a question, or - for JSON lines")
     grade.add_argument("answer", nargs="?", help="the answer to grade")
     grade.add_argument("--json", action="store_true", help="print JSON (with -: one JSON line per input line)")

@@ -24,7 +24,7 @@ from utils.session import (
     unmet_prerequisites,
 )
 from utils.teachers import OfflineTeacher, authored_probe
-from utils.verdicts import answer_after_confirming, confirming_question, needs_confirming, why_text
+from utils.verdicts import answer_after_confirming, concern, confirming_question, needs_confirming, why_text
 
 OFFLINE = OfflineTeacher()
 
@@ -234,7 +234,12 @@ class GradeAnswer(Node):
         if needs_confirming(result) and not turn["confirmed"]:
             # Weak or mixed evidence: ask about it once instead of a confident verdict.
             shared["transcript"].append(
-                {"event": "unsure", "question": p["question"].id, "confidence": result.confidence, "verdict": result.verdict}
+                {
+                    "event": "unsure",
+                    "question": p["question"].id,
+                    "confidence": result.confidence,
+                    "verdict": result.verdict,
+                }
             )
             return "confirm"
         turn["attempts"] += 1
@@ -364,7 +369,9 @@ class Disagree(Node):
     def post(self, shared, p, dispute):
         console, last = shared["console"], p[0]
         if dispute is None:
-            console.notice("There is no verdict to dispute yet." if last is None else "You already disputed that verdict.")
+            console.notice(
+                "There is no verdict to dispute yet." if last is None else "You already disputed that verdict."
+            )
             return "ask"
         shared["disputes"].append(dispute)
         shared["transcript"].append({"event": "dispute", **dispute})
@@ -703,7 +710,10 @@ class QuizGrade(Node):
             if result.met:
                 console.say("You covered:\n" + "\n".join(f"- {ideas[i].description}" for i in result.met))
             if result.verdict != "correct":
-                console.say(f"To think over: {authored_probe(p['question'], result)}  \n`tutor learn {item.lesson}`")
+                console.say(
+                    f"To think over: {concern(p['question'], result) or authored_probe(p['question'], result)}"
+                    f"  \n`tutor learn {item.lesson}`"
+                )
         shared["profiles"].save(profile)
         return "next"
 

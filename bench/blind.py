@@ -108,7 +108,9 @@ def run(quick=False, paths=None):
                 "answers_per_second": len(rows) / elapsed if elapsed else None,
             }
         )
-        notes.append(f"{path.stem} by kind (agreed/answers): " + ", ".join(f"{k} {v}" for k, v in figures["by_kind"].items()))
+        notes.append(
+            f"{path.stem} by kind (agreed/answers): " + ", ".join(f"{k} {v}" for k, v in figures["by_kind"].items())
+        )
         notes.append(
             f"{path.stem} confusion (rows label, columns verdict correct/partial/incorrect): "
             + "; ".join(f"{g} {figures['confusion'][g]}" for g in LABELS)
@@ -138,7 +140,8 @@ def main(argv=None):
         paths = args.files or sorted(DEFAULT_SETS.glob("*.jsonl"))
         for row in grade_rows(load(paths), Library(ROOT / "lessons")):
             if row["verdict"] != row["label"]:
-                print(f"\n{row['source']} {row['question']} [{row.get('kind')}] label {row['label']}, graded {row['verdict']}")
+                where = f"{row['source']} {row['question']} [{row.get('kind')}]"
+                print(f"\n{where} label {row['label']}, graded {row['verdict']}")
                 print(f"  {row['answer']}")
     return 0
 

@@ -250,7 +250,11 @@ def test_swapped_roles_count_against_the_idea():
         roles=[["teamp", "teamq"]],
         synonyms={"teamq": ["team q"], "teamp": ["team p"]},
     )
-    right = grade(question, "Team Q can guarantee it; the penalty is only approximate, a soft pull the optimiser trades off against task loss.")
+    right = grade(
+        question,
+        "Team Q can guarantee it; the penalty is only approximate, "
+        "a soft pull the optimiser trades off against task loss.",
+    )
     assert right.verdict == "correct" and right.confidence == "strong"
     swapped = grade(question, "Team P can guarantee it; the penalty is only approximate.")
     assert swapped.verdict == "incorrect" and swapped.reversed == ("k0",)
@@ -272,8 +276,7 @@ def test_prompt_words_count_for_nothing_on_their_own():
     )
     assert grade(question, "training loss falls and validation loss rises").verdict == "incorrect"
     assert (
-        grade(question, "training loss falls and validation loss rises because it memorises noise").verdict
-        == "correct"
+        grade(question, "training loss falls and validation loss rises because it memorises noise").verdict == "correct"
     )
 
 

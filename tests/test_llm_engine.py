@@ -296,7 +296,10 @@ def test_a_failing_llm_falls_back_offline_then_the_session_stays_offline(store, 
     )
     shared, screen = run_llm_session(
         chat,
-        ["Torque is force times distance, so you need less force.", "The torques are equal on both sides, so the lever balances."],
+        [
+            "Torque is force times distance, so you need less force.",
+            "The torques are equal on both sides, so the lever balances.",
+        ],
         store,
         profile,
         demo_library,
@@ -508,7 +511,12 @@ def test_real_client_session_against_the_local_server(chat_server, tmp_path):
     formats = [(b.get("response_format") or {}).get("type") for b in bodies]
     assert formats == [None, "json_schema", None, "json_schema", None, "json_schema"]
     schema = bodies[1]["response_format"]["json_schema"]
-    assert schema["name"] == "grade" and schema["schema"]["required"] == ["ideas", "misconceptions", "false_claims", "feedback"]
+    assert schema["name"] == "grade" and schema["schema"]["required"] == [
+        "ideas",
+        "misconceptions",
+        "false_claims",
+        "feedback",
+    ]
     assert "<answer>\nYou need less force.\n</answer>" in user_text(bodies[1]["messages"])
     assert "<answer>\nThe torques are equal on both sides.\n</answer>" in user_text(bodies[5]["messages"])
     # The key was really used (so the leak check below is not vacuous) ...
@@ -525,7 +533,11 @@ def test_real_client_server_errors_fall_back_offline(chat_server, tmp_path):
     result = run_cli(
         ["learn", "demo/levers", "--llm"],
         cli_env(home, chat_server, TUTOR_LLM_TIMEOUT="2"),
-        ["You need less force.", "Torque is force times distance.", "The torques are equal on both sides, so the lever balances."],
+        [
+            "You need less force.",
+            "Torque is force times distance.",
+            "The torques are equal on both sides, so the lever balances.",
+        ],
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr

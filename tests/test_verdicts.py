@@ -50,7 +50,9 @@ def test_why_shows_the_learners_own_words_and_never_a_missing_idea(store, profil
 def test_disagree_records_the_dispute_and_keeps_it_out_of_mastery(store, profile, demo_library):
     _, _ = session([RIGHT], store, profile, demo_library)
     before = dict(profile.mastery)
-    shared, screen = session(["The torques are unequal, one side wins.", "/disagree it is right"], store, profile, demo_library)
+    shared, screen = session(
+        ["The torques are unequal, one side wins.", "/disagree it is right"], store, profile, demo_library
+    )
     [dispute] = read_events(disputes_path(store.home, profile.name))
     assert dispute["question"] == "demo/levers/balance/balance-when"
     assert dispute["answer"] == "The torques are unequal, one side wins."
@@ -88,7 +90,9 @@ def test_grade_json_and_json_lines_in_order_with_errors_per_line():
         json.dumps({"question": "demo/levers/torque/why-long", "answer": "You need less force."}),
         "not json",
         json.dumps({"question": "demo/levers/nope/q", "answer": "x"}),
-        json.dumps({"prompt": "What is torque?", "reference_answer": "Force times distance.", "answer": "force times distance"}),
+        json.dumps(
+            {"prompt": "What is torque?", "reference_answer": "Force times distance.", "answer": "force times distance"}
+        ),
         json.dumps({"question": "demo/levers/torque/why-long"}),
     ]
     result = tutor("grade", "--json", "-", stdin="\n".join(lines) + "\n")
@@ -101,4 +105,6 @@ def test_grade_json_and_json_lines_in_order_with_errors_per_line():
 
 def test_grade_names_a_bad_question_in_one_line():
     result = tutor("grade", "demo/levers/torque", "x")
-    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "COURSE/LESSON/CONCEPT/QUESTION" in result.stderr
+    assert (
+        result.returncode == 1 and result.stderr.count("\n") == 1 and "COURSE/LESSON/CONCEPT/QUESTION" in result.stderr
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import product
 
+from utils.words import CLAUSE_BREAKS as CLAUSE_WORDS
 from utils.words import (
     COMPARISON_FOLDS,
     NEGATORS,
@@ -28,7 +29,6 @@ from utils.words import (
     raw_words,
     stem,
 )
-from utils.words import CLAUSE_BREAKS as CLAUSE_WORDS
 
 # Stands in after a synonym that swallowed a negator: negates the rest of the clause.
 NEGATION_CARRIES = "\0not"
@@ -332,7 +332,11 @@ class Rubric:
         stated, against = None, None
         for statement in statements:
             for variant in variants:
-                if not variant.odd and variant.matches(statement) and (variant.learner_words or self._added(statement) >= LEARNER_WORDS_WITH_PROMPT_PHRASING):
+                if (
+                    not variant.odd
+                    and variant.matches(statement)
+                    and (variant.learner_words or self._added(statement) >= LEARNER_WORDS_WITH_PROMPT_PHRASING)
+                ):
                     if stated is None or variant.learner_words > stated[1].learner_words:
                         stated = (statement, variant)
                     break

@@ -132,7 +132,9 @@ def _check_phrasings(report, loc, question, synonyms):
             words = normaliser.pattern(phrasing)
             where = (*loc, "key_ideas", ii, "phrasings", pi)
             if len(words) == 1:
-                report.add(where, f"phrasing '{phrasing}' shrinks to one word; one word shows no understanding", "warning")
+                report.add(
+                    where, f"phrasing '{phrasing}' shrinks to one word; one word shows no understanding", "warning"
+                )
             elif words and all(word in rubric.prompt_words for word, _ in words):
                 report.add(where, f"phrasing '{phrasing}' uses only words the prompt supplies", "warning")
     for ri, pair in enumerate(question.roles):

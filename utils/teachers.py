@@ -253,7 +253,9 @@ def verified_grade(question, answer, reply, synonyms=None):
     false_claims = [
         c["quote"]
         for c in (reply.get("false_claims") if isinstance(reply.get("false_claims"), list) else [])
-        if isinstance(c, dict) and isinstance(c.get("quote"), str) and len(c["quote"].split()) >= 3
+        if isinstance(c, dict)
+        and isinstance(c.get("quote"), str)
+        and len(c["quote"].split()) >= 3
         and _quote_in_answer(c["quote"], answer)
     ]
     evidence += [Evidence("false-claim", "false-claim", quote) for quote in false_claims]

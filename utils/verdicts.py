@@ -61,6 +61,19 @@ def confirming_question(question, grade):
     )
 
 
+def concern(question, grade):
+    """The sentence that raised a misconception or a reversal, quoted, with the
+    remedy or the idea's probe; "" when there is none."""
+    remedies = {m.id: m.remedy.strip() for m in question.misconceptions}
+    probes = {i.id: i.probe for i in question.key_ideas}
+    for evidence in grade.evidence:
+        if evidence.kind == "misconception":
+            return f"this part raised a concern: “{evidence.quote}”. {remedies[evidence.id]}"
+        if evidence.kind == "reversed" and probes.get(evidence.id):
+            return f"this part reads the other way round: “{evidence.quote}”. {probes[evidence.id]}"
+    return ""
+
+
 def answer_after_confirming(answer, quote, reply):
     """The answer to grade once the learner replied to a confirming question.
     A bare "yes" keeps the answer as it was. With a quoted statement, the reply

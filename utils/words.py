@@ -231,7 +231,9 @@ class Spelling:
         bound = 2 if len(word) >= 10 else 1
         found = {
             self._targets[choice]
-            for choice, _, _ in process.extract(word, self._choices, scorer=OSA.distance, score_cutoff=bound, limit=None)
+            for choice, _, _ in process.extract(
+                word, self._choices, scorer=OSA.distance, score_cutoff=bound, limit=None
+            )
             if choice[0] == word[0]
         }
         return found.pop() if len(found) == 1 else None
