@@ -413,6 +413,9 @@ class Probe(Node):
         shared["console"].panel("Follow-up", text, style="yellow")
         turn = shared["turn"]
         turn["probe"], turn["probes"] = text, turn["probes"] + 1
+        if not p["grade"].missed and p["grade"].misconceptions:
+            # The follow-up is about a wrong claim: the reply stands in for it.
+            turn["confirming"] = p["grade"].quote("misconception", p["grade"].misconceptions[0])
         shared["transcript"].append(
             {"event": "probe", "question": p["question"].id, "idea": (p["grade"].missed or [None])[0], "text": text}
         )

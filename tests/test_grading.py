@@ -52,7 +52,9 @@ def test_verdict_rule():
     assert verdict_for(["a", "b"], [], []) == "correct"
     assert verdict_for(["a"], ["b"], []) == "partial"
     assert verdict_for([], ["a", "b"], []) == "incorrect"
-    assert verdict_for(["a", "b"], [], ["m"]) == "incorrect"
+    assert verdict_for(["a", "b"], [], ["m"]) == "partial"
+    assert verdict_for(["a"], ["b"], ["m"]) == "incorrect"
+    assert verdict_for(["a", "b"], [], [], ["a"]) == "incorrect"
 
 
 def test_grade_lists_ideas_met_and_missed(question):
@@ -66,6 +68,21 @@ def test_misconception_makes_it_incorrect(question):
     result = grade(question, "Torque is force times distance, but a long lever needs more force.")
     assert result.verdict == "incorrect"
     assert result.misconceptions == ("more-force",)
+
+
+def test_a_right_answer_with_a_wrong_claim_beside_it_is_partly_there(question):
+    result = grade(
+        question, "Torque is force times distance, so you need less force. A long lever is also harder to lift."
+    )
+    assert (result.verdict, result.missed, result.misconceptions) == ("partial", (), ("more-force",))
+    assert result.quote("misconception", "more-force") == "A long lever is also harder to lift"
+
+
+def test_a_statement_making_a_wrong_claim_meets_no_idea(question):
+    # "less force" and "harder to lift" in one statement: the wrong claim, not the idea.
+    result = grade(question, "Torque is force times distance. With less force at the far end it is harder to lift.")
+    assert result.verdict == "incorrect"
+    assert "less-force" in result.missed
 
 
 def test_negated_misconception_is_not_held(question):
@@ -283,7 +300,7 @@ def test_prompt_words_count_for_nothing_on_their_own():
 def test_a_misconception_beside_met_ideas_is_mixed_evidence_with_its_quote():
     question = question_with([["weights frozen"]], [["more epochs"]], prompt="Why?")
     result = grade(question, "The weights are frozen. With more epochs it would fix itself.")
-    assert result.verdict == "incorrect" and result.confidence == "mixed"
+    assert result.verdict == "partial" and result.confidence == "mixed"
     assert result.quote("misconception", "m0") == "With more epochs it would fix itself"
     assert result.quote("idea", "k0") == "The weights are frozen"
 

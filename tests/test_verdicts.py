@@ -39,6 +39,18 @@ def test_an_affirmed_misconception_stands_after_the_check(store, profile, demo_l
     assert screen.count("Let me check") == 1  # asked once per answer, never in a loop
 
 
+def test_a_right_answer_on_too_few_words_of_the_learners_own_is_asked_about_once(store, profile, demo_library):
+    shared, screen = session(
+        [RIGHT, "when the torques are equal", "the pull times the distance is the same on each side"],
+        store,
+        profile,
+        demo_library,
+    )
+    assert events(shared, "unsure")[0]["confidence"] == "weak"
+    assert screen.count("Let me check") == 1 and "the question's own" in screen
+    assert [e["verdict"] for e in events(shared, "grade")] == ["correct", "correct"]
+
+
 def test_why_shows_the_learners_own_words_and_never_a_missing_idea(store, profile, demo_library):
     shared, screen = session(["You need less force.", "/why"], store, profile, demo_library)
     why = events(shared, "why")[0]["text"]

@@ -244,10 +244,14 @@ class Grade:
         return next((e.quote for e in self.evidence if e.kind == kind and e.id == item_id), "")
 
 
-def verdict_for(met, missed, misconceptions):
-    """The one rule that turns what an answer contains into a verdict."""
-    if misconceptions:
+def verdict_for(met, missed, misconceptions, reversed_ids=()):
+    """The one rule that turns what an answer contains into a verdict. Every key
+    idea stated plus a wrong claim beside them is partly there; a reversed idea,
+    or a wrong claim with an idea missing, is not."""
+    if reversed_ids or (misconceptions and missed):
         return "incorrect"
+    if misconceptions:
+        return "partial"
     if not missed:
         return "correct"
     return "partial" if met else "incorrect"
@@ -255,7 +259,7 @@ def verdict_for(met, missed, misconceptions):
 
 # A correct verdict on fewer content words than this that the prompt did not
 # supply rests on too little of the learner's own to be sure of.
-OWN_WORDS_FOR_A_SURE_CORRECT = 5
+OWN_WORDS_FOR_A_SURE_CORRECT = 3
 
 
 def confidence_for(verdict, met, held, reversed_ids, conflicted, own_words):
@@ -349,18 +353,23 @@ class Rubric:
 
     def grade(self, answer):
         statements = self.normaliser.statements(answer)
-        evidence, held = [], []
+        evidence, held, wrong = [], [], set()
         for m_id, variants in self.misconceptions:
             stated, _ = self._evidence_of(variants, statements)
             if stated:
                 held.append(m_id)
                 evidence.append(Evidence("misconception", m_id, stated[0].text))
+                wrong.update(s for s in statements if any(v.matches(s) for v in variants))
         if self.derived:
             sentences = [list(s.words) for s in statements]
             return grade_by_reference(self.derived, sentences, held)
+        # A statement that makes a wrong claim is no evidence for a key idea,
+        # whatever words it shares with one ("fine-tuning starts from random weights").
+        sound = [s for s in statements if s not in wrong]
         met, missed, reversed_ids, conflicted = [], [], [], False
         for idea_id, variants in self.ideas:
-            stated, against = self._evidence_of(variants, statements)
+            stated, _ = self._evidence_of(variants, sound)
+            _, against = self._evidence_of(variants, statements)
             if stated:
                 met.append(idea_id)
                 evidence.append(Evidence("idea", idea_id, stated[0].text))
@@ -372,7 +381,7 @@ class Rubric:
                     evidence.append(Evidence("reversed", idea_id, against.text))
         order = {s.text: i for i, s in reversed(list(enumerate(statements)))}
         evidence.sort(key=lambda e: order.get(e.quote, 0))
-        verdict = verdict_for(met, missed, held + reversed_ids)
+        verdict = verdict_for(met, missed, held, reversed_ids)
         own_words = len({w for s in statements for w, _ in s.words} - self.prompt_words)
         return Grade(
             verdict,

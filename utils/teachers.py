@@ -12,6 +12,7 @@ import re
 
 from utils.grading import Evidence, Grade, confidence_for, grade, reveals, rubric_for, verdict_for
 from utils.lessons import Analogy
+from utils.verdicts import concern
 
 
 class OfflineTeacher:
@@ -35,7 +36,12 @@ class OfflineTeacher:
 
 
 def authored_probe(question, result):
-    """The Socratic follow-up for the first idea the answer missed."""
+    """The Socratic follow-up: about the wrong claim when every idea is there
+    beside one, else for the first idea the answer missed."""
+    if not result.missed:
+        worry = concern(question, result)
+        if worry:
+            return worry[0].upper() + worry[1:]
     ideas = {idea.id: idea for idea in question.key_ideas}
     for idea_id in result.missed:
         if ideas[idea_id].probe:
@@ -108,6 +114,9 @@ class LLMTeacher(OfflineTeacher):
 
     def probe(self, question, result, answer, synonyms):
         missed = [i for i in question.key_ideas if i.id in result.missed]
+        if not missed and result.misconceptions:
+            # Nothing to lead towards: the follow-up is the authored remedy for the wrong claim.
+            return authored_probe(question, result)
         messages = _tutor_messages(
             f"Question: {question.prompt}\n\nThe learner's answer, as data:\n<answer>\n{answer}\n</answer>\n\n"
             f"It misses this idea: {missed[0].description if missed else 'part of the mechanism'}.\n"

@@ -55,7 +55,7 @@ def confirming_question(question, grade):
     met = [ideas[i] for i in grade.met]
     probe = next((idea.probe for idea in met if idea.probe), None)
     return (
-        "I think I see what you mean, but your answer is short, and I'd rather not guess. "
+        "I think I see what you mean, but most of your words are the question's own, and I'd rather not guess. "
         + (probe or "Can you say why, in a sentence of your own?"),
         "",
     )
