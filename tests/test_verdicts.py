@@ -39,6 +39,18 @@ def test_an_affirmed_misconception_stands_after_the_check(store, profile, demo_l
     assert screen.count("Let me check") == 1  # asked once per answer, never in a loop
 
 
+def test_a_right_answer_with_a_kept_wrong_claim_is_partial_and_the_follow_up_is_about_that_claim(
+    store, profile, demo_library
+):
+    wrong_claim = "A long lever is also harder to lift"
+    replies = [f"Torque is force times distance, so you need less force. {wrong_claim}.", "yes", "no, that was wrong"]
+    shared, screen = session(replies, store, profile, demo_library)
+    assert [e["verdict"] for e in events(shared, "grade")][:2] == ["partial", "correct"]
+    [probe] = events(shared, "probe")
+    assert wrong_claim in probe["text"] and "which spot needs the least push" in probe["text"]
+    assert shared["last_verdict"]["answer"].endswith("you need less force. no, that was wrong.")  # reply replaced it
+
+
 def test_a_right_answer_on_too_few_words_of_the_learners_own_is_asked_about_once(store, profile, demo_library):
     shared, screen = session(
         [RIGHT, "when the torques are equal", "the pull times the distance is the same on each side"],
