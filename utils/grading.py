@@ -330,9 +330,10 @@ class Rubric:
         """How many of a statement's words the prompt did not supply."""
         return len({w for w, _ in statement.words} - self.prompt_words)
 
-    def _evidence_of(self, variants, statements):
+    def _evidence_of(self, variants, statements, unsound=frozenset()):
         """(statement, variant) stating the item, and statements stating it reversed.
-        Words the prompt supplies count for nothing on their own."""
+        Words the prompt supplies count for nothing on their own, and an unsound
+        statement (one making a wrong claim) is no evidence for the item."""
         stated, against = None, None
         for statement in statements:
             for variant in variants:
@@ -341,7 +342,7 @@ class Rubric:
                     and variant.matches(statement)
                     and (variant.learner_words or self._added(statement) >= LEARNER_WORDS_WITH_PROMPT_PHRASING)
                 ):
-                    if stated is None or variant.learner_words > stated[1].learner_words:
+                    if statement not in unsound and (stated is None or variant.learner_words > stated[1].learner_words):
                         stated = (statement, variant)
                     break
             else:
@@ -363,13 +364,11 @@ class Rubric:
         if self.derived:
             sentences = [list(s.words) for s in statements]
             return grade_by_reference(self.derived, sentences, held)
-        # A statement that makes a wrong claim is no evidence for a key idea,
-        # whatever words it shares with one ("fine-tuning starts from random weights").
-        sound = [s for s in statements if s not in wrong]
         met, missed, reversed_ids, conflicted = [], [], [], False
         for idea_id, variants in self.ideas:
-            stated, _ = self._evidence_of(variants, sound)
-            _, against = self._evidence_of(variants, statements)
+            # A statement making a wrong claim meets no key idea, whatever words
+            # it shares with one ("fine-tuning starts from random weights").
+            stated, against = self._evidence_of(variants, statements, wrong)
             if stated:
                 met.append(idea_id)
                 evidence.append(Evidence("idea", idea_id, stated[0].text))
