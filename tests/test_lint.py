@@ -178,3 +178,18 @@ def test_confused_with_must_name_a_concept_or_a_known_lesson(tmp_path):
     assert [p.message for p in lint([root])] == ["unknown lesson 'demo/gears'"]
     levers.write_text(text.replace("- id: more-force\n", "- id: more-force\n            confused_with: balance\n"))
     assert lint([root]) == []
+
+
+def test_a_reference_answer_on_mixed_evidence_is_a_warning_naming_the_statement(tmp_path):
+    # A learner who typed the reference answer would be asked to confirm it.
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    levers = root / "demo" / "levers.yaml"
+    reference = "so a longer arm needs less force for the same torque."
+    levers.write_text(levers.read_text().replace(reference, reference + " A short arm needs a larger force."))
+    [problem] = lint([root])
+    assert (problem.line, problem.severity) == (25, "warning")
+    assert problem.message == (
+        "the reference answer is graded correct on mixed evidence: "
+        "'A short arm needs a larger force' states 'less-force' the other way round"
+    )

@@ -352,6 +352,17 @@ class Rubric:
                     )
         return stated, against
 
+    def reversals(self, answer):
+        """(key idea id, statement) for each statement of the answer that states a
+        key idea the other way round: what makes a right answer's evidence mixed."""
+        statements = self.normaliser.statements(answer)
+        return [
+            (idea_id, statement.text)
+            for idea_id, variants in self.ideas
+            for statement in statements
+            if any(v.odd and v.learner_words and v.matches(statement) for v in variants)
+        ]
+
     def grade(self, answer):
         statements = self.normaliser.statements(answer)
         evidence, held, wrong = [], [], set()

@@ -92,9 +92,21 @@ def _check_question(report, loc, raw, synonyms):
         return  # its schema errors are already reported
     _duplicates(report, (*loc, "key_ideas"), _items(raw, "key_ideas"), "key idea")
     _duplicates(report, (*loc, "misconceptions"), _items(raw, "misconceptions"), "misconception")
-    verdict = grade(question, question.reference_answer, synonyms).verdict
-    if verdict != "correct":
-        report.add((*loc, "reference_answer"), f"the grader marks the reference answer {verdict}, not correct")
+    reference = grade(question, question.reference_answer, synonyms)
+    if reference.verdict != "correct":
+        report.add(
+            (*loc, "reference_answer"), f"the grader marks the reference answer {reference.verdict}, not correct"
+        )
+    elif reference.confidence != "strong":
+        # A learner who gives the reference answer would be asked to confirm it.
+        reversals = rubric_for(question, synonyms).reversals(question.reference_answer)
+        against = [f"'{statement}' states '{idea_id}' the other way round" for idea_id, statement in reversals]
+        report.add(
+            (*loc, "reference_answer"),
+            f"the reference answer is graded correct on {reference.confidence} evidence"
+            + (f": {'; '.join(against)}" if against else ""),
+            "warning",
+        )
     for index, misconception in enumerate(question.misconceptions):
         if misconception.example is not None:
             verdict = grade(question, misconception.example, synonyms).verdict
