@@ -5,25 +5,31 @@ from pocketflow import Flow
 from nodes import (
     Advance,
     AnotherAnalogy,
+    AnswerQuestion,
     AskQuestion,
     Confirm,
     Disagree,
+    DontKnow,
     EndSession,
     Explain,
     GradeAnswer,
     Hint,
     LessonComplete,
     LoadLesson,
+    More,
     Probe,
     QuizAsk,
     QuizEnd,
     QuizGrade,
     QuizNext,
     QuizReport,
+    Recap,
     ReExplain,
     ShowHelp,
     ShowProgress,
+    Unclear,
     Why,
+    WorkedAnswer,
 )
 
 
@@ -42,6 +48,12 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     reexplain = ReExplain(**retrying)
     another = AnotherAnalogy(**retrying)
     hint = Hint()
+    dont_know = DontKnow()
+    answer_question = AnswerQuestion()
+    unclear = Unclear()
+    recap = Recap()
+    more = More()
+    worked = WorkedAnswer()
     advance = Advance()
     progress = ShowProgress()
     helper = ShowHelp()
@@ -55,7 +67,12 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     ask - "answer" >> grade
     ask - "hint" >> hint
     ask - "analogy" >> another
-    ask - "skip" >> advance
+    ask - "skip" >> worked
+    ask - "dont_know" >> dont_know
+    ask - "question" >> answer_question
+    ask - "unclear" >> unclear
+    ask - "recap" >> recap
+    ask - "more" >> more
     ask - "progress" >> progress
     ask - "help" >> helper
     ask - "why" >> why
@@ -69,6 +86,14 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
 
     probe - "ask" >> ask
     reexplain - "ask" >> ask
+    reexplain - "worked" >> worked
+    dont_know - "ask" >> ask
+    dont_know - "worked" >> worked
+    answer_question - "ask" >> ask
+    unclear - "ask" >> ask
+    recap - "ask" >> ask
+    more - "ask" >> ask
+    worked - "next" >> advance
     another - "ask" >> ask
     hint - "ask" >> ask
     progress - "ask" >> ask

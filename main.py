@@ -132,6 +132,12 @@ def choose_teacher(args):
     return OfflineTeacher()
 
 
+def resume_command(lesson_ref, name, store):
+    """The command that picks this session up again, exactly as it must be typed."""
+    default = os.environ.get("TUTOR_PROFILE") or store.default_name() or "learner"
+    return f"tutor learn {lesson_ref}" + ("" if name == default else f" --profile {name}")
+
+
 def run_session(console, teacher, library, store, profile, lesson_ref, retry_wait=0.5):
     from datetime import datetime, timezone
 
@@ -146,8 +152,13 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
     shared["llm_usage"] = (chat.usage, chat.price) if hasattr(chat, "usage") else None
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     shared["transcript"].append({"event": "session", "at": started, "engine": teacher.describe()})
+    shared["resume_command"] = resume_command(lesson_ref, profile.name, store)
     try:
         create_tutor_flow(retry_wait=retry_wait).run(shared)
+    except KeyboardInterrupt:
+        store.save(profile)
+        console.line(f"Progress saved. `{shared['resume_command']}` picks up at this question.", style="dim")
+        raise
     finally:
         store.save(profile)
     return shared

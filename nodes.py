@@ -8,6 +8,8 @@ from pocketflow import Node
 
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
 from utils.grading import grade, reveals
+from utils.ladder import next_step, worked_answer, wrong_answers_exhausted
+from utils.lookup import look_up
 from utils.progress import streak
 from utils.quiz import Result, exam_report
 from utils.replies import help_text, parse_reply
@@ -20,10 +22,12 @@ from utils.session import (
     next_position,
     position_from_progress,
     progress_table,
+    recap_text,
     record_position,
     unmet_prerequisites,
 )
 from utils.teachers import OfflineTeacher, authored_probe
+from utils.turns import lesson_words, read_turn
 from utils.verdicts import answer_after_confirming, concern, confirming_question, needs_confirming, why_text
 
 OFFLINE = OfflineTeacher()
@@ -86,12 +90,12 @@ class LoadLesson(Node):
     def exec(self, prep_res):
         library, ref, completed = prep_res
         lesson = library.lesson(ref)
-        return lesson, unmet_prerequisites(library, ref, lesson, completed)
+        return lesson, unmet_prerequisites(library, ref, lesson, completed), lesson_words(lesson)
 
     def post(self, shared, prep_res, res):
-        lesson, unmet = res
+        lesson, unmet, words = res
         ref, profile, console = shared["lesson_ref"], shared["profile"], shared["console"]
-        shared["lesson"] = lesson
+        shared["lesson"], shared["lesson_words"] = lesson, words
         progress = profile.progress(ref)
         console.rule(lesson.title)
         console.line(f"Engine: {shared['teacher'].describe()}", style="dim")
@@ -109,8 +113,9 @@ class LoadLesson(Node):
         profile.current_lesson = ref
         _save(shared)
         if progress.explained:
+            # The question refers to teaching no longer on screen: bring its core back first.
             concept, _ = current(lesson, shared["position"])
-            console.line(f"Welcome back. Resuming at '{concept.title}', question {shared['position']['question'] + 1}.")
+            console.panel("Welcome back: where we were", recap_text(lesson, shared["position"]), style="cyan")
             shared["transcript"].append({"event": "resume", "concept": concept.id})
             return "resume"
         return "explain"
@@ -173,10 +178,27 @@ class AskQuestion(Node):
         show = turn["probe"] is None and not turn["question_shown"]
         if show:
             console.panel("Question", question.prompt, style="magenta")
-        return {"question": question, "reply": _read_reply(console), "shown": show}
+        return {
+            "question": question,
+            "reply": _read_reply(console),
+            "shown": show,
+            "words": shared["lesson_words"],
+            "synonyms": shared["lesson"].synonyms,
+        }
 
     def exec(self, p):
-        return parse_reply(p["reply"])
+        action, text = parse_reply(p["reply"])
+        if action != "answer":
+            return action, text
+
+        def states_something(line):
+            found = grade(p["question"], line, p["synonyms"])
+            return bool(found.met or found.misconceptions or found.reversed)
+
+        said = read_turn(text, p["words"], states_something)
+        if said.kind == "request":
+            return {"repeat": "recap", "shorter": "recap", "more": "more", "example": "analogy"}[said.request], text
+        return said.kind, text
 
     def post(self, shared, p, parsed):
         action, answer = parsed
@@ -198,6 +220,11 @@ class AskQuestion(Node):
                 # A reply to a probe adds to the earlier answer: ideas already stated still count.
                 turn["answer"] = f"{turn['answer']}\n{answer}" if turn["probe"] is not None else answer
             shared["transcript"].append({"event": "answer", "question": p["question"].id, "text": answer})
+        elif p["reply"] is not None and not p["reply"].strip().startswith("/"):
+            # Talk, not an answer: nothing is graded and no picture is retired.
+            shared["transcript"].append({"event": "said", "kind": action, "text": answer})
+            turn["said"] = answer
+            turn["command_text"] = None
         elif p["reply"] is not None:
             shared["transcript"].append({"event": "command", "command": action, "text": p["reply"].strip()})
             turn["skipped"] = action == "skip"
@@ -256,7 +283,9 @@ class GradeAnswer(Node):
             "disputed": False,
         }
         profile.record_outcome(ref, p["concept"].id, result.verdict)
-        profile.record_answer(ref, p["concept"].id, result.verdict, turn["hints_used"], turn["attempts"], _now().date())
+        helped = turn["hints_used"] + turn["helps"]
+        profile.record_answer(ref, p["concept"].id, result.verdict, helped, turn["attempts"], _now().date())
+        turn["wrong_answers"] += result.verdict == "incorrect"
         shift = style_shift(profile.analogies, profile.thinking_style)
         if shift:
             style, reason = shift
@@ -443,6 +472,7 @@ class ReExplain(Node):
             "written": profile.written_analogies(ref, concept.id),
             "profile_summary": profile.summary(),
             "synonyms": shared["lesson"].synonyms,
+            "exhausted": self.with_pointer and wrong_answers_exhausted(shared["turn"]["wrong_answers"]),
         }
 
     def _pointer(self, p):
@@ -455,6 +485,8 @@ class ReExplain(Node):
         return authored_probe(p["question"], result)
 
     def exec(self, p):
+        if p["exhausted"]:
+            return {"analogy": None, "pointer": None, "notice": None, "worked": True}
         analogy = next_analogy(p["concept"], p["style"], p["failed"], p["shown"])
         if analogy is None:
             avoid = [a.text for a in p["concept"].analogies if a.id in p["failed"]]
@@ -466,29 +498,31 @@ class ReExplain(Node):
                 # A written picture that hands over the answer is never shown: the authored hint is.
                 hint = p["question"].hints[0] if p["question"].hints else None
                 return {"analogy": None, "pointer": hint or self._pointer(p), "notice": None, "withheld": True}
+        if analogy is None:
+            # No picture left: never the same lecture twice, only what to think about.
+            return {"analogy": None, "pointer": self._pointer(p), "notice": None, "withheld": self.with_pointer}
         return {"analogy": analogy, "pointer": self._pointer(p), "notice": None}
 
     def exec_fallback(self, p, exc):
-        return {"analogy": None, "pointer": self._pointer(p), "notice": _fallback_notice(exc)}
+        return {"analogy": None, "pointer": self._pointer(p), "notice": _fallback_notice(exc), "withheld": True}
 
     def post(self, shared, p, res):
         console, ref = shared["console"], shared["lesson_ref"]
         _note_llm_turn(shared, res["notice"])
         analogy = res["analogy"]
+        if res.get("worked"):
+            return "worked"
+        if analogy is None and not res.get("withheld"):
+            console.notice("No other picture left for this concept. /more shows the whole explanation again.")
+            return "ask"
         if analogy is not None:
             body = analogy.text.strip()
             name = vocabulary_name(analogy, shared["vocabulary"])
             title = f"{self.heading}: {name}" if name else self.heading
             authored = any(a.id == analogy.id for a in p["concept"].analogies)
             shared["profile"].record_analogy(ref, p["concept"].id, analogy, None if authored else analogy.text)
-        elif res.get("withheld"):
-            body, title = "", self.heading
         else:
-            body = (
-                "I have no other picture for this one, so here is the core idea again.\n\n"
-                + p["concept"].explanation.strip()
-            )
-            title = self.heading
+            body, title = "", self.heading
         if res["pointer"]:
             body += ("\n\n" if body else "") + "**Think about this:** " + res["pointer"]
         console.panel(title, body, style="cyan")
@@ -526,16 +560,143 @@ class Hint(Node):
         return None
 
     def post(self, shared, p, text):
-        turn = shared["turn"]
         if text is None:
             shared["console"].notice("No more hints for this question. Try /analogy for another picture, or /skip.")
         else:
-            turn["hints_used"] += 1
-            shared["console"].panel("Hint", text, style="yellow")
-            shared["transcript"].append(
-                {"event": "hint", "question": p[0].id, "number": turn["hints_used"], "text": text}
-            )
+            _show_hint(shared, p[0], text)
         return "ask"
+
+
+def _show_hint(shared, question, text):
+    turn = shared["turn"]
+    turn["hints_used"] += 1
+    shared["console"].panel("Hint", text, style="yellow")
+    shared["transcript"].append({"event": "hint", "question": question.id, "number": turn["hints_used"], "text": text})
+
+
+class DontKnow(Node):
+    """ "I don't know": the next rung of the ladder (utils/ladder.py), never a
+    verdict. It is evidence of not knowing yet, so mastery hears of it, but no
+    picture is retired."""
+
+    def prep(self, shared):
+        concept, question = current(shared["lesson"], shared["position"])
+        turn = shared["turn"]
+        met = turn["last_grade"].met if turn["last_grade"] else ()
+        return concept, question, turn["hints_used"], turn["smaller_asked"], met
+
+    def exec(self, p):
+        _, question, hints_used, smaller_asked, met = p
+        return next_step(question, hints_used, smaller_asked, met)
+
+    def post(self, shared, p, step):
+        concept, question = p[0], p[1]
+        console, turn, profile = shared["console"], shared["turn"], shared["profile"]
+        turn["attempts"] += 1
+        helped = turn["hints_used"] + turn["helps"]
+        ref, today = shared["lesson_ref"], _now().date()
+        profile.record_answer(ref, concept.id, "incorrect", helped, turn["attempts"], today, practised=False)
+        turn["confirming"] = None
+        _save(shared)
+        if step.kind == "worked":
+            return "worked"
+        console.line("That's all right. Let's take it a step at a time.", style="bold")
+        if step.kind == "hint":
+            _show_hint(shared, question, f"Hint {step.number}/{len(question.hints)}: {step.text}")
+        else:
+            turn["smaller_asked"] += 1
+            turn["probe"] = step.text
+            console.panel("A smaller step", step.text, style="yellow")
+            shared["transcript"].append({"event": "smaller", "question": question.id, "text": step.text})
+        return "ask"
+
+
+class AnswerQuestion(Node):
+    """A question back, answered from the lesson (utils/lookup.py), never with
+    the pending question's answer. Then back to the question."""
+
+    def prep(self, shared):
+        concept, question = current(shared["lesson"], shared["position"])
+        return shared["turn"]["said"], shared["lesson"], concept, question, shared["vocabulary"]
+
+    def exec(self, p):
+        return look_up(*p)
+
+    def post(self, shared, p, found):
+        console, turn = shared["console"], shared["turn"]
+        turn["helps"] += 1
+        if found.found:
+            text = f"{found.text}\n\n*From {found.source}.* Back to the question: answer in your own words."
+            console.panel("From the lesson", text, style="blue")
+        elif found.withheld:
+            text = (
+                "Good question, and the lesson answers it, but that answer would give this question away. "
+                "Ask me again once you have answered it; `/hint` gives a nudge meanwhile."
+            )
+            console.notice(text)
+        else:
+            text = (
+                "I can't answer that from this lesson's text. `/more` shows the whole explanation, "
+                "`/analogy` another picture, `/hint` a nudge."
+            )
+            console.notice(text)
+        shared["transcript"].append({"event": "lookup", "asked": p[0], "found": found.found, "text": text})
+        return "ask"
+
+
+class Unclear(Node):
+    """A line with no words in it: ask again, grade nothing."""
+
+    def post(self, shared, p, _):
+        shared["turn"]["helps"] += 1
+        shared["console"].notice(
+            "I didn't catch an answer there. Answer in your own words, say \"I don't know\", "
+            "ask me a question, or type /help."
+        )
+        return "ask"
+
+
+class Recap(Node):
+    """/recap: where the learner is and the concept's core, then the question."""
+
+    full = False
+    heading = "Recap"
+
+    def prep(self, shared):
+        return shared["lesson"], shared["position"]
+
+    def exec(self, p):
+        return recap_text(*p, full=self.full)
+
+    def post(self, shared, p, text):
+        shared["console"].panel(self.heading, text, style="cyan")
+        shared["transcript"].append({"event": "recap", "full": self.full, "text": text})
+        if shared["turn"]["probe"] is None:
+            shared["turn"]["question_shown"] = False
+        return "ask"
+
+
+class More(Recap):
+    """/more: the concept's whole explanation, then the question."""
+
+    full = True
+    heading = "The whole explanation"
+
+
+class WorkedAnswer(Node):
+    """The end of the ladder, or /skip: how a good answer goes, then the next question."""
+
+    def prep(self, shared):
+        return current(shared["lesson"], shared["position"])[1]
+
+    def exec(self, question):
+        return worked_answer(question)
+
+    def post(self, shared, question, text):
+        shared["console"].panel("A worked answer", text, style="green")
+        shared["transcript"].append({"event": "worked", "question": question.id, "text": text})
+        shared["turn"]["worked"] = True
+        return "next"
 
 
 class Advance(Node):
@@ -555,11 +716,22 @@ class Advance(Node):
         skipped = turn["skipped"]
         if skipped:
             profile.progress(ref).skipped.append(f"{concept.id}/{question.id}")
-        # Nothing graded counts as a skip for the review schedule.
-        verdict = "skipped" if skipped or turn["last_grade"] is None else turn["last_grade"].verdict
+        # Nothing graded counts as a skip for the review schedule; a worked answer, as a miss.
+        if skipped or (turn["last_grade"] is None and not turn["worked"]):
+            verdict = "skipped"
+        elif turn["worked"]:
+            verdict = "incorrect"
+        else:
+            verdict = turn["last_grade"].verdict
         profile.schedule_review(ref, concept.id, question.id, verdict, turn["hints_used"], turn["attempts"], _now())
         shared["transcript"].append(
-            {"event": "advance", "from": f"{concept.id}/{question.id}", "to": action, "skipped": skipped}
+            {
+                "event": "advance",
+                "from": f"{concept.id}/{question.id}",
+                "to": action,
+                "skipped": skipped,
+                "worked": turn["worked"],
+            }
         )
         shared["position"], shared["turn"] = position, new_turn()
         if action == "complete":
@@ -631,7 +803,8 @@ class EndSession(Node):
             usage, price = shared["llm_usage"]
             shared["console"].line(usage.describe(price), style="dim")
         if outcome != "complete":
-            shared["console"].line(f"Progress saved. `tutor learn {ref}` picks up at this question.", style="dim")
+            resume = shared["resume_command"]
+            shared["console"].line(f"Progress saved. `{resume}` picks up at this question.", style="dim")
         return None
 
 

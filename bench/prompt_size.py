@@ -4,8 +4,10 @@ whole conversation history would cost.
 The session is real (run_session, the whole graph, the LLM engine) on the
 shipped lesson lora/mechanics; only the LLM is a stand-in at the seam that
 records every prompt. The learner gives wrong answers before each right one
-(the reference answer), 50 answers in all, so the tutor re-explains, probes and
-writes new analogies as it would for a struggling learner.
+(the reference answer), one fewer than would bring a worked answer, and takes
+the lesson again from the start until it has given 50 answers in all, so the
+tutor re-explains, probes and writes new analogies as it would for a
+struggling learner.
 
 Tokens are estimated at 4 characters each, the same estimate for both columns.
 "Whole history" is the counterfactual design that sends every earlier prompt
@@ -80,14 +82,14 @@ class RecordingChat:
 
 
 def learner_turns(lesson):
-    """Wrong answers before each reference answer: ANSWERS answers in all."""
-    questions = [q for c in lesson.concepts for q in c.questions]
-    wrong = [(ANSWERS - len(questions)) // len(questions)] * len(questions)
-    wrong[0] += ANSWERS - len(questions) - sum(wrong)
-    turns = []
-    for question, count in zip(questions, wrong, strict=True):
-        turns += [WRONG] * count + [question.reference_answer.replace("\n", " ")]
-    return turns
+    """ANSWERS answers: passes through the lesson, each question answered wrong
+    as often as the tutor allows before a worked answer, less one, then right."""
+    from utils.ladder import WRONG_ANSWERS_BEFORE_WORKED
+
+    one_pass = []
+    for question in (q for c in lesson.concepts for q in c.questions):
+        one_pass += [WRONG] * (WRONG_ANSWERS_BEFORE_WORKED - 1) + [question.reference_answer.replace("\n", " ")]
+    return (one_pass * (ANSWERS // len(one_pass) + 1))[:ANSWERS]
 
 
 def run(quick=False):
@@ -112,13 +114,14 @@ def run(quick=False):
 
     chat = RecordingChat(lesson, lambda: len(given))
     console = TutorConsole(input_fn=learner, file=io.StringIO(), width=100)
+    outcomes = []
     with tempfile.TemporaryDirectory() as home:
-        store = ProfileStore(home)
-        shared = run_session(
-            console, LLMTeacher(chat, "recording stand-in"), library, store, Profile(name="bench"), LESSON, 0
-        )
-    if shared["outcome"] != "complete" or len(given) != ANSWERS:
-        raise RuntimeError(f"the scripted session did not run its {ANSWERS} answers to the end")
+        store, profile = ProfileStore(home), Profile(name="bench")
+        while turns:
+            teacher = LLMTeacher(chat, "recording stand-in")
+            outcomes.append(run_session(console, teacher, library, store, profile, LESSON, 0)["outcome"])
+    if len(given) != ANSWERS or any(outcome != "complete" for outcome in outcomes[:-1]):
+        raise RuntimeError(f"the scripted sessions did not run their {ANSWERS} answers to the end: {outcomes}")
 
     history, rows = 0.0, []
     for call in chat.calls:

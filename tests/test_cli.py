@@ -7,7 +7,10 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import FIXTURES, ROOT, run_tutor
+
+from utils.teachers import OfflineTeacher
 
 
 def tutor(*args, stdin="", env=None, home):
@@ -87,8 +90,19 @@ def test_quit_then_resume_at_the_same_question(isolated_home):
     first = tutor("learn", "demo/levers", stdin="Torque is force times distance, so less force.\n", home=isolated_home)
     assert first.returncode == 0
     second = tutor(stdin="/quit\n", home=isolated_home)  # no lesson named: the current one
-    assert "Welcome back. Resuming at 'Balance', question 1." in second.stdout
+    assert "Welcome back: where we were" in second.stdout
+    assert "Concept 2 of 2, Balance, question 1 of 1." in second.stdout
     assert "When does a lever stop tipping?" in second.stdout
+
+
+def test_the_resume_command_names_the_profile_unless_it_is_the_default(isolated_home):
+    named = tutor("learn", "demo/levers", "--profile", "bob", stdin="/quit\n", home=isolated_home)
+    assert "`tutor learn demo/levers --profile bob` picks up at this question" in " ".join(named.stdout.split())
+    default = tutor("learn", "demo/levers", stdin="/quit\n", home=isolated_home)
+    assert "`tutor learn demo/levers` picks up at this question" in " ".join(default.stdout.split())
+    assert tutor("profile", "use", "bob", home=isolated_home).returncode == 0
+    chosen = tutor("learn", "demo/levers", stdin="/quit\n", home=isolated_home)
+    assert "`tutor learn demo/levers` picks up" in " ".join(chosen.stdout.split())
 
 
 def test_llm_flag_without_configuration_is_a_clear_error(isolated_home):
@@ -164,3 +178,21 @@ def test_courses_tree_names_only_prerequisites_beyond_the_lesson_above(isolated_
     [why_low_rank] = [line for line in lines if "lora/why-low-rank " in line]
     assert why_low_rank.endswith("after icl-vs-finetuning/fine-tuning")
     assert lines[-1].startswith("3 courses, 15 lessons, ")
+
+
+def test_ctrl_c_saves_and_prints_the_resume_command(store, demo_library):
+    import io
+
+    import main
+    from utils.console import TutorConsole
+    from utils.profiles import Profile
+
+    def interrupted(prompt):
+        raise KeyboardInterrupt
+
+    out = io.StringIO()
+    console = TutorConsole(input_fn=interrupted, file=out, width=100)
+    with pytest.raises(KeyboardInterrupt):
+        main.run_session(console, OfflineTeacher(), demo_library, store, Profile(name="carol"), "demo/levers", 0)
+    assert "`tutor learn demo/levers --profile carol` picks up at this question" in out.getvalue()
+    assert store.load_or_create("carol").lessons["demo/levers"].explained is True

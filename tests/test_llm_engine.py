@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from chat_server import ChatServer, Reply, fault, text
+from conftest import an_analogy
 
 from main import run_session
 from utils.console import TutorConsole
@@ -384,16 +385,23 @@ def test_a_failed_written_analogy_is_avoided_and_not_confused_with_the_next(stor
     from utils.profiles import LessonProgress
 
     profile.lessons["demo/levers"] = LessonProgress(concept="balance", question="balance-when", explained=True)
+    fail_authored_analogies(profile)
     wrong = grading(missed=["equal-torque"])
     first, second = "First written picture: a plank on a log.", "Second written picture: a mobile over a crib."
-    chat = FakeChat([wrong, wrong, wrong, first, wrong, second])
-    shared, screen = run_llm_session(chat, ["no idea", "still no idea", "none", "nope"], store, profile, demo_library)
-    assert [kind for kind, _, _ in chat.calls] == ["complete"] * 6 and chat.replies == []
+    chat = FakeChat([wrong, first, wrong, second])
+    shared, screen = run_llm_session(chat, ["it tips over", "when one side is heavier"], store, profile, demo_library)
+    assert [kind for kind, _, _ in chat.calls] == ["complete"] * 4 and chat.replies == []
     assert first in screen and second in screen
-    written = [e["analogy"] for e in events(shared, "reexplain")][2:]
+    written = [e["analogy"] for e in events(shared, "reexplain")]
     assert len(written) == 2 and all(w.startswith("written-") for w in written)
     assert written[0] != written[1], f"two different LLM analogies share the id {written[0]}"
-    assert first in user_text(chat.calls[5][1]), "the LLM is told the written analogy that failed did not land"
+    assert first in user_text(chat.calls[3][1]), "the LLM is told the written analogy that failed did not land"
+
+
+def fail_authored_analogies(profile, concept="balance", analogies=("scales", "crane")):
+    for analogy in analogies:
+        profile.record_analogy("demo/levers", concept, an_analogy(analogy))
+        profile.record_outcome("demo/levers", concept, "incorrect")
 
 
 @pytest.mark.parametrize(
@@ -741,11 +749,12 @@ def test_a_written_analogy_that_gives_the_answer_away_is_replaced_by_the_authore
     from utils.profiles import LessonProgress
 
     profile.lessons["demo/levers"] = LessonProgress(concept="balance", question="balance-when", explained=True)
+    fail_authored_analogies(profile)
     wrong = grading(missed=["equal-torque"])
     leaking = "Picture a seesaw: it balances exactly when the torques on both sides are equal."
-    chat = FakeChat([wrong, wrong, wrong, leaking])
-    shared, screen = run_llm_session(chat, ["no idea", "still no idea", "none"], store, profile, demo_library)
+    chat = FakeChat([wrong, leaking])
+    shared, screen = run_llm_session(chat, ["it tips over"], store, profile, demo_library)
     assert chat.replies == [], "the LLM was asked for a new analogy"
-    assert "torques on both sides are equal" not in screen
+    assert "Picture a seesaw" not in screen
     assert "Think about this: Compare the two sides." in " ".join(screen.split())
     assert events(shared, "reexplain")[-1]["analogy"] is None

@@ -6,6 +6,7 @@ from conftest import an_analogy
 import nodes
 from utils.session import new_store, new_turn
 from utils.teachers import OfflineTeacher
+from utils.turns import lesson_words
 
 
 @pytest.fixture
@@ -16,6 +17,7 @@ def shared(make_console, demo_library, store, profile):
             console, OfflineTeacher(), demo_library, store, profile, "demo/levers", demo_library.vocabulary()
         )
         data["lesson"] = demo_library.lesson("demo/levers")
+        data["lesson_words"] = lesson_words(data["lesson"])
         return data
 
     return build
@@ -139,15 +141,87 @@ def test_re_explain_uses_a_new_analogy_and_the_remedy(shared, profile):
     assert profile.failed_analogies("demo/levers", "torque") == {shown[0]}
 
 
-def test_re_explain_with_no_analogies_left_repeats_the_core_idea(shared, profile):
+def test_re_explain_with_no_analogies_left_never_repeats_the_lecture(shared, profile):
     for analogy in ("door", "wrench", "seesaw"):
         profile.record_analogy("demo/levers", "torque", an_analogy(analogy))
         profile.record_outcome("demo/levers", "torque", "incorrect")
     data = shared()
-    data["turn"]["last_grade"] = None
-    nodes.ReExplain().run(data)
-    assert "no other picture" in data["console"].text
+    data["turn"]["answer"] = "a long lever needs more force"
+    assert nodes.GradeAnswer().run(data) == "incorrect"
+    assert nodes.ReExplain().run(data) == "ask"
+    assert "Torque is force times distance from the pivot" not in data["console"].text
+    assert "which spot needs the least push" in data["console"].text
     assert data["transcript"][-1]["analogy"] is None
+
+
+def test_the_third_wrong_answer_leads_to_a_worked_answer_then_the_next_question(shared):
+    data = shared()
+    nodes.Explain().run(data)
+    for wrong in range(1, 4):
+        data["turn"]["answer"] = "a long lever needs more force"
+        assert nodes.GradeAnswer().run(data) == "incorrect"
+        assert nodes.ReExplain().run(data) == ("worked" if wrong == 3 else "ask")
+    assert nodes.WorkedAnswer().run(data) == "next"
+    text = data["console"].text
+    assert "Here is one good answer" in text and "a longer arm needs less force" in text
+    assert nodes.Advance().run(data) == "next_concept"
+    assert data["transcript"][-2]["event"] == "worked" and data["transcript"][-1]["worked"] is True
+
+
+@pytest.mark.parametrize(
+    ("reply", "action"),
+    [
+        ("I don't know", "dont_know"),
+        ("no idea, sorry", "dont_know"),
+        ("what do you mean by torque?", "question"),
+        ("asdfgh", "unclear"),
+        ("say it again", "recap"),
+        ("tell me more", "more"),
+        ("give me an example", "analogy"),
+        ("is it because torque is force times distance?", "answer"),
+        ("no", "answer"),
+    ],
+)
+def test_a_line_is_read_before_it_is_graded(shared, reply, action):
+    data = shared([reply])
+    assert nodes.AskQuestion().run(data) == action
+    graded = action == "answer"
+    assert (data["turn"]["answer"] != "") == graded
+    assert data["transcript"][-1]["event"] == ("answer" if graded else "said")
+
+
+def test_i_dont_know_climbs_hints_then_smaller_questions_then_a_worked_answer(shared, profile):
+    data = shared()
+    nodes.Explain().run(data)
+    steps = [nodes.DontKnow().run(data) for _ in range(5)]
+    assert steps == ["ask", "ask", "ask", "ask", "worked"]
+    text = data["console"].text
+    assert "Hint 1/2" in text and "Hint 2/2" in text and "Not yet" not in text
+    assert "What two quantities does torque combine?" in text
+    assert "If the distance grows, what happens to the force you need?" in text
+    # Evidence of not knowing yet, but no picture is retired by it.
+    assert profile.mastery["demo/levers/torque"] < 0.2
+    assert profile.failed_analogies("demo/levers", "torque") == set()
+
+
+def test_a_question_back_is_answered_from_the_lesson_without_the_answer(shared):
+    data = shared(["what is balance?"])
+    data["position"] = {"concept": 1, "question": 0}
+    assert nodes.AskQuestion().run(data) == "question"
+    assert nodes.AnswerQuestion().run(data) == "ask"
+    text = data["console"].text
+    assert "From the lesson" not in text  # the only sentence about it states this question's answer
+    assert "would give this question away" in text
+    assert data["turn"]["helps"] == 1 and data["turn"]["attempts"] == 0
+
+
+def test_recap_shows_where_the_learner_is_and_the_core(shared):
+    data = shared()
+    data["position"] = {"concept": 1, "question": 0}
+    assert nodes.Recap().run(data) == "ask"
+    text = data["console"].text
+    assert "Concept 2 of 2" in text and "A lever balances when the torques" in text
+    assert data["turn"]["question_shown"] is False
 
 
 def test_hint_ladder_then_runs_out(shared):

@@ -14,6 +14,11 @@ Parameters (set by reasoning, not fitted to data):
   hard to produce by luck, unlike a multiple-choice pick; it also lets a learner who answers
   both questions of a concept right at the first try master it (0.2 -> 0.75 -> 0.97).
 - MASTERED = 0.95: the conventional BKT threshold for calling a concept mastered.
+
+What counts as evidence. A graded answer counts with its credit. "I don't know" counts
+as an answer worth nothing, without the learning step: the learner said they do not know,
+and nothing was practised. Hints, questions back and unclear lines are help: each costs a
+later answer HINT_PENALTY of its credit, like a hint.
 """
 
 P_INIT = 0.2
@@ -50,12 +55,13 @@ def credit(verdict, hints_used=0, attempt=1):
     raise ValueError(f"unknown verdict {verdict!r}")
 
 
-def update(p, credit):
-    """The chance of knowing after one answer worth `credit`, starting from p."""
+def update(p, credit, practised=True):
+    """The chance of knowing after one answer worth `credit`, starting from p.
+    Without practice ("I don't know") there is no learning step."""
     known_if_correct = p * (1 - P_SLIP) / (p * (1 - P_SLIP) + (1 - p) * P_GUESS)
     known_if_incorrect = p * P_SLIP / (p * P_SLIP + (1 - p) * (1 - P_GUESS))
     posterior = credit * known_if_correct + (1 - credit) * known_if_incorrect
-    learned = posterior + (1 - posterior) * P_LEARN
+    learned = posterior + (1 - posterior) * P_LEARN if practised else posterior
     return min(1.0, max(0.0, learned))
 
 

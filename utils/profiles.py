@@ -99,12 +99,14 @@ class Profile(BaseModel):
             )
         )
 
-    def record_answer(self, lesson_ref, concept_id, verdict, hints_used, attempt, today):
-        """A graded answer is evidence about the concept (Bayesian Knowledge Tracing)."""
+    def record_answer(self, lesson_ref, concept_id, verdict, hints_used, attempt, today, practised=True):
+        """A graded answer (or "I don't know", not practised) is evidence about the
+        concept (Bayesian Knowledge Tracing)."""
         from utils.mastery import P_INIT, credit, update
 
         key = f"{lesson_ref}/{concept_id}"
-        self.mastery[key] = round(update(self.mastery.get(key, P_INIT), credit(verdict, hints_used, attempt)), 4)
+        evidence = credit(verdict, hints_used, attempt)
+        self.mastery[key] = round(update(self.mastery.get(key, P_INIT), evidence, practised), 4)
         if today.isoformat() not in self.active_days:
             self.active_days.append(today.isoformat())
 

@@ -29,6 +29,10 @@ class Expectations(Strict):
     at: str | None = Field(None, description="CONCEPT/QUESTION where the session stopped")
     engines: list[Literal["offline", "llm"]] | None = Field(None, description="which engine graded each answer")
     style_changes: list[str] | None = Field(None, description='style changes the tutor announced, as "FROM -> TO"')
+    said: list[Literal["dont_know", "question", "unclear", "recap", "more", "analogy"]] | None = Field(
+        None, description="how the tutor read each line that was not an answer, in order"
+    )
+    worked: list[str] | None = Field(None, description="questions the tutor showed a worked answer for, in order")
 
 
 class ScriptSession(Strict):
@@ -116,6 +120,8 @@ def observed(shared):
         "ended": shared["outcome"],
         "at": f"{concept.id}/{question.id}" if concept else None,
         "style_changes": [f"{e['from']} -> {e['to']}" for e in events if e["event"] == "style"],
+        "said": [e["kind"] for e in events if e["event"] == "said"],
+        "worked": [e["question"] for e in events if e["event"] == "worked"],
     }
 
 

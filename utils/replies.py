@@ -3,7 +3,9 @@
 COMMANDS = {
     "/hint": ("hint", "a hint for this question (each asks for the next, gentler ones first)"),
     "/analogy": ("analogy", "another analogy for this concept"),
-    "/skip": ("skip", "move on without answering (recorded as skipped)"),
+    "/skip": ("skip", "see a worked answer and move on (recorded as skipped)"),
+    "/recap": ("recap", "the concept's core again, and the question"),
+    "/more": ("more", "the concept's whole explanation again, and the question"),
     "/why": ("why", "the evidence behind the last verdict: what I saw in your words, what is still missing"),
     "/disagree": ("disagree", "object to the last verdict (add your reason after it); instructors review it"),
     "/progress": ("progress", "where you are in this lesson"),
@@ -33,5 +35,7 @@ def help_text():
     rows = "\n".join(f"- `{name}`: {description}" for name, (_, description) in COMMANDS.items())
     return (
         "Type your answer in your own words and press Enter "
-        "(Alt+Enter, or Esc then Enter, starts a new line on a terminal).\n\n" + rows
+        "(Alt+Enter, or Esc then Enter, starts a new line on a terminal). "
+        'You can also just talk: ask what a word means, say "I don\'t know" for a nudge, '
+        "or ask for an example.\n\n" + rows
     )

@@ -29,6 +29,8 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
         "outcome": None,
         "llm_failures": 0,
         "llm_usage": None,  # the LLM's Usage (calls, tokens) when the session uses one
+        "lesson_words": set(),  # every word the lesson uses, to tell an unclear line from an answer
+        "resume_command": f"tutor learn {lesson_ref}",  # printed when the session stops early
     }
 
 
@@ -56,6 +58,11 @@ def new_turn():
         "command_text": None,
         "confirming": None,  # the quoted statement a confirming question asks about ("" for none)
         "confirmed": False,  # a confirming question was asked for this answer
+        "said": "",  # the learner's last line that was not an answer (a question back)
+        "wrong_answers": 0,  # answers graded incorrect: each brings a new picture, then a worked answer
+        "smaller_asked": 0,  # smaller questions asked after "I don't know"
+        "helps": 0,  # questions back and unclear lines: help, weighed like hints in mastery
+        "worked": False,  # a worked answer was shown: the question is left, not answered
     }
 
 
@@ -153,3 +160,29 @@ def lesson_summary(lesson, transcript, next_title=None):
     if next_title:
         lines += ["", f"Next: **{next_title}**. Run `tutor` to start it."]
     return "\n".join(lines)
+
+
+# A recap opens with enough of the explanation to stand alone, in whole paragraphs.
+CORE_WORDS = 60
+
+
+def core_of(concept):
+    """The concept's core: its opening prose paragraphs, at least CORE_WORDS
+    words of them, stopping at the first diagram or code block."""
+    paragraphs, words = [], 0
+    for paragraph in concept.explanation.strip().split("\n\n"):
+        if paragraph.lstrip().startswith("```") or words >= CORE_WORDS:
+            break
+        paragraphs.append(paragraph.strip())
+        words += len(paragraph.split())
+    return "\n\n".join(paragraphs) or concept.explanation.strip()
+
+
+def recap_text(lesson, position, full=False):
+    """Where the learner is, and the concept's core (or its whole explanation)."""
+    concept, _ = current(lesson, position)
+    where = (
+        f"Concept {position['concept'] + 1} of {len(lesson.concepts)}, **{concept.title}**, "
+        f"question {position['question'] + 1} of {len(concept.questions)}."
+    )
+    return f"{where}\n\n{concept.explanation.strip() if full else core_of(concept)}"

@@ -79,8 +79,17 @@ def render_markdown(lesson, lesson_ref, profile_name, events):
             if event.get("feedback"):
                 out += ["", event["feedback"].strip()]
             out.append("")
-        elif kind in ("probe", "hint"):
-            out += [f"**{'Follow-up' if kind == 'probe' else 'Hint'}:** {event.get('text', '').strip()}", ""]
+        elif kind in ("probe", "hint", "smaller"):
+            label = {"probe": "Follow-up", "hint": "Hint", "smaller": "A smaller step"}[kind]
+            out += [f"**{label}:** {event.get('text', '').strip()}", ""]
+        elif kind == "said":
+            out += [f"**You said:** {event.get('text', '').strip()}", ""]
+        elif kind == "lookup":
+            out += [f"**From the lesson:** {event.get('text', '').strip()}", ""]
+        elif kind == "recap":
+            out += ["**Recap:**", "", event.get("text", "").strip(), ""]
+        elif kind == "worked":
+            out += ["### A worked answer", "", event.get("text", "").strip(), ""]
         elif kind == "command":
             out += [f"*You typed `{event.get('text', '')}`*", ""]
         elif kind == "style":
