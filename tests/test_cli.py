@@ -196,3 +196,18 @@ def test_ctrl_c_saves_and_prints_the_resume_command(store, demo_library):
         main.run_session(console, OfflineTeacher(), demo_library, store, Profile(name="carol"), "demo/levers", 0)
     assert "`tutor learn demo/levers --profile carol` picks up at this question" in out.getvalue()
     assert store.load_or_create("carol").lessons["demo/levers"].explained is True
+
+
+def test_panels_keep_a_readable_measure_on_a_wide_terminal():
+    import io
+
+    from utils.console import MEASURE, TutorConsole
+
+    out = io.StringIO()
+    console = TutorConsole(input_fn=lambda prompt: "", file=out, width=200)
+    console.panel("Question", "word " * 100)
+    console.say("word " * 100)
+    assert max(len(line) for line in out.getvalue().splitlines()) == MEASURE
+    narrow = io.StringIO()
+    TutorConsole(input_fn=lambda prompt: "", file=narrow, width=60).panel("Question", "word " * 100)
+    assert max(len(line) for line in narrow.getvalue().splitlines()) == 60

@@ -8,6 +8,7 @@ proxy variable removed."""
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -176,7 +177,7 @@ def test_whole_llm_session_through_a_fake(store, profile, demo_library):
     assert "<answer>\nYou need less force.\nTorque is force times distance.\n</answer>" in user_text(chat.calls[3][1])
     assert "A longer wrench turns a stuck bolt" in user_text(chat.calls[0][1])
 
-    flat = " ".join(screen.split())
+    flat = " ".join(re.sub("[│╭╮╰╯─]", " ", screen).split())  # panels wrap at the reading measure
     assert "Engine: LLM engine: fake chat for tests" in screen
     assert "".join(EXPLAIN_TORQUE) in flat
     assert "".join(EXPLAIN_BALANCE) in flat

@@ -13,6 +13,9 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
+# Panels and text keep a readable measure on wide terminals.
+MEASURE = 88
+
 
 def _terminal_reader(history_path):
     from prompt_toolkit import PromptSession
@@ -77,9 +80,16 @@ class TutorConsole:
         self._input_fn = input_fn
         self.echo_input = echo_input
 
-    def panel(self, title, markdown, style="cyan"):
+    @property
+    def measure(self):
+        return min(self.out.width, MEASURE)
+
+    def _panel(self, body, title, style):
         # Titles come from lesson files: Text keeps a "[" in them from being read as markup.
-        self.out.print(Panel(Markdown(markdown), title=Text(title), title_align="left", border_style=style))
+        return Panel(body, title=title, title_align="left", border_style=style, width=self.measure)
+
+    def panel(self, title, markdown, style="cyan"):
+        self.out.print(self._panel(Markdown(markdown), Text(title), style))
 
     def stream_panel(self, title, chunks, style="cyan"):
         """Show text as it arrives; returns the whole text."""
@@ -90,19 +100,20 @@ class TutorConsole:
             self.panel(title, text, style)
             return text
         heading = Text(title)
-        with Live(Panel("", title=heading, title_align="left", border_style=style), console=self.out) as live:
+        with Live(self._panel("", heading, style), console=self.out) as live:
             for chunk in chunks:
                 text += chunk
-                live.update(Panel(Markdown(text), title=heading, title_align="left", border_style=style))
+                live.update(self._panel(Markdown(text), heading, style))
         return text
 
     def say(self, markdown):
-        self.out.print(Markdown(markdown))
+        self.out.print(Markdown(markdown), width=self.measure)
 
     def line(self, text, style=None):
         self.out.print(Text(text, style=style or ""))
 
     def notice(self, text):
+        # A one-line notice may hold a path: the terminal's whole width, not the measure.
         self.out.print(Text(text, style="yellow"))
 
     def rule(self, title=""):
