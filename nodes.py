@@ -133,6 +133,7 @@ class Explain(Node):
             "familiar": profile.familiar_terms(),
             "vocabulary": shared["vocabulary"],
             "profile_summary": profile.summary(),
+            "short": profile.wants_short(),
         }
 
     def _lesson_text(self, teacher, p):
@@ -145,7 +146,7 @@ class Explain(Node):
             title = remembered_title(title)
         return {
             "analogy": analogy,
-            "chunks": teacher.explanation(p["concept"], analogy, title, p["profile_summary"]),
+            "chunks": teacher.explanation(p["concept"], analogy, title, p["profile_summary"], p["short"]),
             "notice": None,
         }
 

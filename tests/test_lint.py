@@ -171,7 +171,7 @@ def test_confused_with_must_name_a_concept_or_a_known_lesson(tmp_path):
     text = levers.read_text()
     levers.write_text(text.replace("- id: more-force\n", "- id: more-force\n            confused_with: pulleys\n"))
     [problem] = lint([root])
-    assert (problem.line, problem.message) == (37, "no concept 'pulleys' in this lesson")
+    assert (problem.line, problem.message) == (38, "no concept 'pulleys' in this lesson")
     levers.write_text(
         text.replace("- id: more-force\n", "- id: more-force\n            confused_with: demo/gears/teeth\n")
     )
@@ -188,7 +188,7 @@ def test_a_reference_answer_on_mixed_evidence_is_a_warning_naming_the_statement(
     reference = "so a longer arm needs less force for the same torque."
     levers.write_text(levers.read_text().replace(reference, reference + " A short arm needs a larger force."))
     [problem] = lint([root])
-    assert (problem.line, problem.severity) == (25, "warning")
+    assert (problem.line, problem.severity) == (26, "warning")
     assert problem.message == (
         "the reference answer is graded correct on mixed evidence: "
         "'A short arm needs a larger force' states 'less-force' the other way round"

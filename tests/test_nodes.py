@@ -220,7 +220,7 @@ def test_recap_shows_where_the_learner_is_and_the_core(shared):
     data["position"] = {"concept": 1, "question": 0}
     assert nodes.Recap().run(data) == "ask"
     text = data["console"].text
-    assert "Concept 2 of 2" in text and "A lever balances when the torques" in text
+    assert "Concept 2 of 2" in text and "A lever stops tipping when what turns it one way" in text
     assert data["turn"]["question_shown"] is False
 
 
@@ -352,3 +352,17 @@ def test_a_shared_picture_that_worked_before_is_brought_back(shared, profile):
     nodes.Explain().run(data)
     assert data["transcript"][-1]["analogy"] == "wrench"  # the torque analogy built on the same term
     assert "Remember the Lever?" in data["console"].text
+
+
+def test_a_learner_who_asked_for_short_explanations_reads_the_core(shared, profile):
+    profile.preferences = ["Short explanations please"]
+    data = shared()
+    nodes.Explain().run(data)
+    text = " ".join(data["console"].text.split())
+    assert "Torque measures how hard a force turns something" in text and "/more" in text
+    assert "Torque is force times distance from the pivot" not in text
+    profile.preferences = []
+    data = shared()
+    nodes.Explain().run(data)
+    text = " ".join(data["console"].text.split())
+    assert "In short: Torque measures how hard" in text and "Torque is force times distance from the pivot" in text

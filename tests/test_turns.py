@@ -88,7 +88,10 @@ def test_the_subject_of_a_question_back():
 
 def test_look_up_quotes_the_lesson_and_never_the_pending_answer(demo_lesson):
     torque, balance = demo_lesson.concepts
-    found = look_up("what is a pivot?", demo_lesson, balance, balance.questions[0], {})
+    glossary = look_up("what is a fulcrum?", demo_lesson, balance, balance.questions[0], {})
+    assert glossary.found and glossary.text == "**pivot**: The fixed point a lever turns about."
+    assert glossary.source == "the lesson's glossary"
+    found = look_up("what do you mean by distance?", demo_lesson, balance, balance.questions[0], {})
     assert found.found and "Torque is force times distance from the pivot" in found.text
     assert found.source == torque.title
     # The only sentence about balancing states this question's answer.

@@ -99,6 +99,11 @@ class Concept(Strict):
     id: str = Id
     title: str
     interlude: bool = Field(False, description="a side topic the lesson pauses for; taught like any concept")
+    core: str | None = Field(
+        None,
+        description="the concept in at most 120 words: what a learner who asked for short explanations reads, "
+        "and what a recap shows",
+    )
     explanation: str
     analogies: list[Analogy] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
@@ -118,12 +123,21 @@ class Concept(Strict):
         return self
 
 
+class GlossaryEntry(Strict):
+    term: str
+    aliases: list[str] = Field([], description="other names a learner may ask about")
+    meaning: str = Field(description="one or two plain sentences; never the answer to a question of the lesson")
+
+
 class Lesson(Strict):
     format: Literal[1]
     id: str = Id
     title: str
     summary: str
     prerequisites: list[str] = Field([], description="COURSE/LESSON ids to do first")
+    glossary: list[GlossaryEntry] = Field(
+        [], description="every technical term the lesson uses: how the tutor answers 'what does X mean?'"
+    )
     synonyms: dict[str, list[str]] = Field({}, description="canonical word -> variants, for every question")
     concepts: list[Concept] = Field(min_length=1)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from utils.errors import SourceError, printable
-from utils.grading import grade, rubric_for
+from utils.grading import grade, reveals, rubric_for
 from utils.lessons import Course, Lesson, Question, ReadingPaths, Vocabulary, describe_error, model_for
 from utils.yaml_source import load_yaml
 
@@ -171,6 +171,7 @@ def _check_lesson(report, data, context):
             report.add(("prerequisites", index), f"unknown prerequisite lesson '{ref}'")
     concepts = _items(data, "concepts")
     _duplicates(report, ("concepts",), concepts, "concept")
+    _check_glossary(report, data, synonyms)
     for ci, concept in concepts:
         analogies = _items(concept, "analogies")
         _duplicates(report, ("concepts", ci, "analogies"), analogies, "analogy")
@@ -179,6 +180,7 @@ def _check_lesson(report, data, context):
             report.add(
                 ("concepts", ci, "analogies"), f"concept '{concept.get('id')}' has fewer than 2 analogies", "warning"
             )
+        _check_core(report, ("concepts", ci), concept)
         for ai, analogy in analogies:
             term = analogy.get("term")
             if isinstance(term, str) and context.vocabulary is not None and term not in context.vocabulary:
@@ -193,6 +195,56 @@ def _check_lesson(report, data, context):
                     {c.get("id") for _, c in concepts if isinstance(c.get("id"), str)},
                     context,
                 )
+
+
+# A core is read before the question; past this it is no longer short.
+CORE_MAX_WORDS = 120
+
+
+def _check_core(report, loc, concept):
+    core = concept.get("core")
+    if core is None:
+        report.add(
+            (*loc, "id"),
+            f"concept '{concept.get('id')}' has no core: a learner who asked for short explanations "
+            "gets the whole explanation, and a recap its opening paragraphs",
+            "warning",
+        )
+    elif isinstance(core, str) and len(core.split()) > CORE_MAX_WORDS:
+        report.add((*loc, "core"), f"the core has {len(core.split())} words; keep it to {CORE_MAX_WORDS}", "warning")
+
+
+def _check_glossary(report, data, synonyms):
+    """Every lesson has a glossary, and no entry answers a question of the lesson."""
+    entries = _items(data, "glossary")
+    if not entries and isinstance(data.get("concepts"), list):
+        report.add(("id",), "no glossary: questions back about a term get only sentences of the explanation", "warning")
+        return
+    questions = []
+    for _, concept in _items(data, "concepts"):
+        for _, raw in _items(concept, "questions"):
+            try:
+                questions.append(Question.model_validate(raw))
+            except ValidationError:
+                pass  # its schema errors are already reported
+    seen = set()
+    for index, entry in entries:
+        term, meaning = entry.get("term"), entry.get("meaning")
+        if isinstance(term, str):
+            if term.lower() in seen:
+                report.add(("glossary", index, "term"), f"duplicate glossary term '{term}'")
+            seen.add(term.lower())
+        if not isinstance(meaning, str):
+            continue
+        for question in questions:
+            if reveals(question, meaning, synonyms):
+                report.add(
+                    ("glossary", index, "meaning"),
+                    f"the meaning of '{term}' states the answer to question '{question.id}'; "
+                    "the tutor will not quote it while that question is open",
+                    "warning",
+                )
+                break
 
 
 def _check_confused_with(report, loc, misconception, concept_ids, context):

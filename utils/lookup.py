@@ -1,9 +1,9 @@
 """Answering a learner's question back from the lesson itself.
 
 Offline there is no model to write an answer, so the tutor points at what the
-lesson already says: the shared vocabulary's meanings and the sentences of the
-lesson's explanations that share the most words with the question, the
-current concept first. A sentence that would state the pending question's
+lesson already says: its glossary, the shared vocabulary's meanings, and the
+sentences of the lesson's explanations that share the most words with the
+question, the current concept first. A sentence that would state the pending question's
 answer (the leak guard, grading.reveals) is never quoted.
 """
 
@@ -45,6 +45,25 @@ def _sentences(text):
     return [" ".join(s.split()) for s in SENTENCE.split(prose) if len(s.split()) >= 4]
 
 
+def _glossary_entry(normaliser, wanted, glossary):
+    """The entry the learner asks about: one whose name (or alias) is exactly
+    the asked words, else the longest named inside the question, else one that
+    contains all the asked words."""
+    ranked = []
+    for entry in glossary:
+        for name in [entry.term, *entry.aliases]:
+            named = _content(normaliser, name)
+            if not named:
+                continue
+            if named == wanted:
+                ranked.append((0, 0, entry))
+            elif named < wanted:
+                ranked.append((1, -len(named), entry))
+            elif wanted < named:
+                ranked.append((2, len(named), entry))
+    return min(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
 def subject_of(question_text):
     match = SUBJECT.match(question_text.strip())
     return match.group("subject") if match else question_text
@@ -57,6 +76,11 @@ def look_up(asked, lesson, concept, question, vocabulary):
     if not wanted:
         return Lookup(False, "", "")
     withheld = False
+    entry = _glossary_entry(normaliser, wanted, lesson.glossary)
+    if entry is not None:
+        if not reveals(question, entry.meaning, lesson.synonyms):
+            return Lookup(True, f"**{entry.term}**: {entry.meaning}", "the lesson's glossary")
+        withheld = True
     for term in (vocabulary or {}).values():
         if wanted <= _content(normaliser, term.name):
             if not reveals(question, term.meaning, lesson.synonyms):

@@ -141,6 +141,11 @@ class Profile(BaseModel):
                     record.outcome = "worked" if verdict == "correct" else "failed"
                 return
 
+    def wants_short(self):
+        """The learner asked for short explanations (at onboarding, or in their notes)."""
+        said = " ".join([*self.preferences, self.notes or ""]).lower()
+        return bool(re.search(r"\b(short|shorter|brief|concise|to the point|tl;?dr|less text|quick)\b", said))
+
     def summary(self):
         """A few lines about the learner, for an LLM prompt."""
         parts = [f"Experience: {self.experience or 'not stated'}."]

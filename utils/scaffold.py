@@ -85,6 +85,16 @@ summary: >-
 # Lessons to finish first, as COURSE/LESSON; [] for none.
 prerequisites: []
 
+# Every technical term the lesson uses, in plain words. When a learner asks
+# "what does ramp mean?", the tutor answers from here (or from the
+# explanations), never with the answer to the question in front of them.
+glossary:
+  - term: ramp
+    aliases: [slope, incline]
+    meaning: A flat surface set at an angle, leading from a lower level to a higher one.
+  - term: force
+    meaning: A push or a pull, how hard you act on something.
+
 # Words learners use for the same thing, for every question in this lesson:
 # the word your phrasings use, then the words a learner might say instead.
 # The grader reads each of those as the first word, so "you push less" counts
@@ -101,7 +111,14 @@ concepts:
   - id: trading-distance-for-force
     title: "Trading distance for force"
 
-    # What the tutor shows first. Markdown for a terminal: short paragraphs,
+    # The concept in at most 120 words: what a learner who asked for short
+    # explanations reads, and what a recap shows.
+    core: >-
+      A ramp lets you raise a box to the same height along a longer path. The
+      work of raising it is spread over that path, so you push less hard at
+      every step, but you push for longer.
+
+    # The whole teaching. Markdown for a terminal: short paragraphs,
     # and small diagrams inside ```text fences.
     explanation: |
       To put a heavy box on a platform you must raise it through the platform's

@@ -167,8 +167,10 @@ CORE_WORDS = 60
 
 
 def core_of(concept):
-    """The concept's core: its opening prose paragraphs, at least CORE_WORDS
-    words of them, stopping at the first diagram or code block."""
+    """The concept's core: as authored, else its opening prose paragraphs, at
+    least CORE_WORDS words of them, stopping at the first diagram or code block."""
+    if concept.core:
+        return " ".join(concept.core.split())
     paragraphs, words = [], 0
     for paragraph in concept.explanation.strip().split("\n\n"):
         if paragraph.lstrip().startswith("```") or words >= CORE_WORDS:

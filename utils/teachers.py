@@ -21,8 +21,8 @@ class OfflineTeacher:
     def describe(self):
         return "offline engine: authored lessons and the rubric grader (no LLM configured)"
 
-    def explanation(self, concept, analogy, analogy_title, profile_summary):
-        yield concept.explanation.strip() + "\n\n**" + analogy_title + "**\n\n" + analogy.text.strip()
+    def explanation(self, concept, analogy, analogy_title, profile_summary, short=False):
+        yield teaching_text(concept, short) + "\n\n**" + analogy_title + "**\n\n" + analogy.text.strip()
 
     def grade(self, question, answer, synonyms, profile_summary):
         return grade(question, answer, synonyms)
@@ -33,6 +33,17 @@ class OfflineTeacher:
     def new_analogy(self, concept, profile_summary, avoid, number):
         """An analogy beyond the authored ones, `written-NUMBER`; None offline."""
         return None
+
+
+def teaching_text(concept, short=False):
+    """The authored teaching: the core alone for a learner who asked for short
+    explanations, else the core as a summary before the whole explanation."""
+    if concept.core is None:
+        return concept.explanation.strip()
+    core = " ".join(concept.core.split())
+    if short:
+        return core + "\n\n*`/more` shows the whole explanation.*"
+    return f"**In short:** {core}\n\n{concept.explanation.strip()}"
 
 
 def authored_probe(question, result):
@@ -64,7 +75,8 @@ def _tutor_messages(request):
 
 
 def _lesson_context(concept):
-    return f"Concept: {concept.title}\n\nAuthored explanation:\n{concept.explanation.strip()}"
+    core = f"\n\nCore (the concept in short):\n{' '.join(concept.core.split())}" if concept.core else ""
+    return f"Concept: {concept.title}{core}\n\nAuthored explanation:\n{concept.explanation.strip()}"
 
 
 class LLMTeacher(OfflineTeacher):
@@ -77,15 +89,19 @@ class LLMTeacher(OfflineTeacher):
     def describe(self):
         return f"LLM engine: {self._description}"
 
-    def explanation(self, concept, analogy, analogy_title, profile_summary):
+    def explanation(self, concept, analogy, analogy_title, profile_summary, short=False):
+        length = (
+            "The learner asked for short explanations: at most 150 words, built on the core. "
+            if short and concept.core
+            else ""
+        )
         messages = _tutor_messages(
             f"{_lesson_context(concept)}\n\nAnalogy to use ({analogy_title}):\n{analogy.text.strip()}\n\n"
-            f"Learner: {profile_summary}\n\nRewrite the explanation and the analogy for this learner, "
+            f"Learner: {profile_summary}\n\n{length}Rewrite the explanation and the analogy for this learner, "
             "keeping every fact. Do not ask a question; one will follow."
         )
-        return _with_fallback(
-            self.chat.stream(messages), super().explanation(concept, analogy, analogy_title, profile_summary)
-        )
+        offline = super().explanation(concept, analogy, analogy_title, profile_summary, short)
+        return _with_fallback(self.chat.stream(messages), offline)
 
     def grade(self, question, answer, synonyms, profile_summary):
         rubric = {
