@@ -79,6 +79,9 @@ def build_parser():
     exam = commands.add_parser("exam", parents=[common], help="a remedial exam of a course, weakest concepts first")
     exam.add_argument("course", metavar="COURSE", help="a course id from `tutor courses`")
     exam.add_argument("--questions", type=int, default=15, metavar="N", help="how many questions (default 15)")
+    exam.add_argument(
+        "--all", action="store_true", help="ask about every lesson of the course, not only those you have started"
+    )
     for quiz in (review, exam):
         quiz.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
         engine = quiz.add_mutually_exclusive_group()
@@ -392,7 +395,9 @@ def run_quiz(args, mode, choose_items):
 
     library, teacher = Library(), choose_teacher(args)
     with learner(args) as (store, profile, console):
-        items = choose_items(library, profile)
+        items, notice = choose_items(library, profile)
+        if notice:
+            console.notice(notice)
         if not items:
             return None
         console.line(f"Engine: {teacher.describe()}", style="dim")
@@ -412,7 +417,9 @@ def command_review(args):
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     shared = run_quiz(
-        args, "review", lambda library, profile: due_items(library, profile, datetime.now(timezone.utc))[: args.limit]
+        args,
+        "review",
+        lambda library, profile: (due_items(library, profile, datetime.now(timezone.utc))[: args.limit], None),
     )
     if shared is None:
         print("Nothing is due for review. Come back later, or go on with `tutor`.")
@@ -421,13 +428,30 @@ def command_review(args):
 
 def command_exam(args):
     from utils.lessons import Library
-    from utils.quiz import exam_items
+    from utils.quiz import exam_items, exam_lessons
 
     if args.course not in Library().courses():
         raise UsageError(f"unknown course '{args.course}' (see `tutor courses`)")
     if args.questions < 1:
         raise UsageError("--questions must be at least 1")
-    run_quiz(args, "exam", lambda library, profile: exam_items(library, args.course, profile.mastery, args.questions))
+
+    def choose(library, profile):
+        lessons = exam_lessons(library, args.course, profile.lessons, args.all)
+        count = len(library.courses()[args.course].lessons)
+        if not lessons:
+            return [], (
+                f"You have not started a lesson of {args.course} yet: `tutor learn {args.course}` starts one, "
+                f"or `tutor exam {args.course} --all` asks about all of it."
+            )
+        notice = None
+        if len(lessons) < count:
+            notice = (
+                f"This exam covers the {len(lessons)} of {count} lessons of {args.course} you have started; "
+                f"`tutor exam {args.course} --all` covers the whole course."
+            )
+        return exam_items(library, lessons, profile.mastery, args.questions), notice
+
+    run_quiz(args, "exam", choose)
     return EXIT_OK
 
 

@@ -146,11 +146,26 @@ def test_exam_scores_finds_weak_spots_and_plans_remedial_lessons(home, tmp_path)
         "/skip",
         "no. it only knows what was in its training data up to march, and its weights have stayed frozen since",
     ]
+    started = tutor(copy, "exam", "icl-vs-finetuning", "--questions", "2", "--profile", "newcomer", stdin="/quit\n")
+    assert "This exam covers the 1 of 5 lessons of icl-vs-finetuning you have started" in started.stdout
+    assert "Exam question 1/2: The Stone" in started.stdout
     result = tutor(
-        copy, "exam", "icl-vs-finetuning", "--questions", "4", "--profile", "newcomer", stdin="\n".join(answers) + "\n"
+        copy,
+        "exam",
+        "icl-vs-finetuning",
+        "--all",
+        "--questions",
+        "4",
+        "--profile",
+        "newcomer",
+        stdin="\n".join(answers) + "\n",
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    flat = " ".join(out.split())
+    assert "Question by question:" in flat
+    assert "Your answer (not yet): the examples teach the model sentiment" in flat
+    assert "Your answer (skipped): (no answer)" in flat and "A good answer:" in flat
     assert "Exam question 1/4" in out and "Hint" not in out
     assert "Score: 0/4" in out and "You stopped after 3 of 4 questions" in out
     assert "Weak spots:" in out and "Remedial plan:" in out

@@ -8,9 +8,9 @@ LEVERS = "demo/levers"
 
 
 def test_exam_asks_the_weakest_concepts_first(demo_library):
-    items = exam_items(demo_library, "demo", {f"{LEVERS}/torque": 0.9, f"{LEVERS}/balance": 0.3}, 5)
+    items = exam_items(demo_library, [LEVERS], {f"{LEVERS}/torque": 0.9, f"{LEVERS}/balance": 0.3}, 5)
     assert [i.concept for i in items] == ["balance", "torque"]  # one question each, weakest first
-    assert exam_items(demo_library, "demo", {}, 1) == [Item(LEVERS, "torque", "why-long")]  # ties: course order
+    assert exam_items(demo_library, [LEVERS], {}, 1) == [Item(LEVERS, "torque", "why-long")]  # ties: course order
 
 
 def test_an_answer_that_states_another_concepts_idea_is_a_confusion(demo_library):
@@ -61,3 +61,19 @@ def test_a_misconception_marked_as_confusing_two_concepts_names_the_pair(tmp_pat
     library = Library(root)
     held = Result(Item(LEVERS, "torque", "why-long"), "incorrect", ["more-force"], "You need more force.")
     assert confusions(library, [held]) == [(f"{LEVERS}/torque", f"{LEVERS}/balance")]
+
+
+def test_an_exam_covers_the_lessons_started_unless_asked_for_all(demo_library):
+    from utils.quiz import exam_lessons
+
+    assert exam_lessons(demo_library, "demo", {}) == []
+    assert exam_lessons(demo_library, "demo", {LEVERS: object()}) == [LEVERS]
+    assert exam_lessons(demo_library, "demo", {}, whole_course=True) == [LEVERS]
+
+
+def test_the_exam_report_ends_with_each_question_answer_verdict_and_a_worked_answer(demo_library):
+    results = [Result(Item(LEVERS, "torque", "why-long"), "partial", [], "less force")]
+    report = exam_report(demo_library, results, 1)
+    tail = report.split("**Question by question:**")[1]
+    assert "Why does a longer lever" in tail and "Your answer (partly there): less force" in tail
+    assert "A good answer: Torque is force times distance" in tail

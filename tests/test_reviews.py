@@ -71,28 +71,36 @@ def test_now_may_use_any_utc_tzinfo_but_must_be_aware():
 @pytest.fixture
 def cards():
     return {
-        "late": schedule(None, "correct", 0, 1, T0 - timedelta(hours=1)),  # due T0 - 50 min
-        "soon": schedule(None, "incorrect", 0, 1, T0),  # due T0 + 1 min
-        "later": schedule(None, "correct", 0, 1, T0),  # due T0 + 10 min
+        "late": schedule(None, "incorrect", 0, 1, T0 - timedelta(days=2)),  # due T0 - 1 day
+        "soon": schedule(None, "incorrect", 0, 1, T0),  # due T0 + 1 day
+        "later": schedule(None, "correct", 0, 1, T0),  # due T0 + 2 days
     }
 
 
 def test_due_dates_of_the_fixture(cards):
-    assert due_at(cards["late"]) == T0 - timedelta(minutes=50)
-    assert due_at(cards["soon"]) == T0 + timedelta(minutes=1)
-    assert due_at(cards["later"]) == T0 + timedelta(minutes=10)
+    assert due_at(cards["late"]) == T0 - timedelta(days=1)
+    assert due_at(cards["soon"]) == T0 + timedelta(days=1)
+    assert due_at(cards["later"]) == T0 + timedelta(days=2)
+
+
+def test_a_question_comes_back_the_next_day_at_the_soonest():
+    for verdict in ("correct", "partial", "incorrect", "skipped"):
+        card = schedule(None, verdict, 0, 1, T0)
+        assert due_at(card) >= T0 + timedelta(days=1), verdict
+        again = schedule(card, "incorrect", 0, 1, due_at(card))
+        assert due_at(again) >= due_at(card) + timedelta(days=1), verdict
 
 
 def test_due_lists_the_overdue_keys_most_overdue_first(cards):
-    assert due(cards, T0 - timedelta(hours=2)) == []
+    assert due(cards, T0 - timedelta(days=2)) == []
     assert due(cards, T0) == ["late"]
-    assert due(cards, T0 + timedelta(minutes=1)) == ["late", "soon"]
-    assert due(cards, T0 + timedelta(days=1)) == ["late", "soon", "later"]
+    assert due(cards, T0 + timedelta(days=1)) == ["late", "soon"]
+    assert due(cards, T0 + timedelta(days=3)) == ["late", "soon", "later"]
     assert due({}, T0) == []
 
 
 def test_next_due(cards):
-    assert next_due(cards) == T0 - timedelta(minutes=50)
+    assert next_due(cards) == T0 - timedelta(days=1)
     assert next_due({}) is None
 
 

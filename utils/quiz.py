@@ -42,14 +42,19 @@ def due_items(library, profile, now):
     return items
 
 
-def exam_items(library, course_id, mastery, count):
-    """Up to `count` questions of a course, weakest concepts first: one question
-    per concept in order of mastery (never answered counts as 0), then a second
-    round, and so on. Ties keep the course's teaching order."""
-    course = library.courses()[course_id]
+def exam_lessons(library, course_id, started, whole_course=False):
+    """The course's lessons an exam covers: those the learner has started (every
+    one with `whole_course`), in teaching order."""
+    refs = [f"{course_id}/{lesson_id}" for lesson_id in library.courses()[course_id].lessons]
+    return refs if whole_course else [ref for ref in refs if ref in started]
+
+
+def exam_items(library, lesson_refs, mastery, count):
+    """Up to `count` questions of these lessons, weakest concepts first: one
+    question per concept in order of mastery (never answered counts as 0), then
+    a second round, and so on. Ties keep the teaching order."""
     concepts = []
-    for lesson_id in course.lessons:
-        ref = f"{course_id}/{lesson_id}"
+    for ref in lesson_refs:
         for concept in library.lesson(ref).concepts:
             questions = [Item(ref, concept.id, q.id) for q in concept.questions]
             concepts.append((mastery.get(f"{ref}/{concept.id}", 0.0), len(concepts), questions))
@@ -98,9 +103,33 @@ def concept_title(library, concept_key):
     return library.lesson(lesson_ref).concept(concept_id).title
 
 
+VERDICT_WORDS = {"correct": "right", "partial": "partly there", "incorrect": "not yet", "skipped": "skipped"}
+
+
+def itemised(library, results):
+    """Markdown: each question, the learner's answer, the verdict and a worked answer."""
+    lines = ["", "**Question by question:**"]
+    for number, result in enumerate(results, 1):
+        item = result.item
+        question = library.lesson(item.lesson).concept(item.concept).question(item.question)
+        answer = " ".join(result.answer.split()) or "(no answer)"
+        lines += [
+            "",
+            f"{number}. {' '.join(question.prompt.split())}",
+            f"   - Your answer ({VERDICT_WORDS[result.verdict]}): {answer}",
+            f"   - A good answer: {' '.join(question.reference_answer.split())}",
+        ]
+    return lines
+
+
 def exam_report(library, results, total):
     """Markdown: the score out of the `total` questions set, the weak spots, the
-    confused pairs and the lessons to revisit."""
+    confused pairs, the lessons to revisit, then each question answered."""
+    lines = _exam_summary(library, results, total)
+    return "\n".join(lines + (itemised(library, results) if results else []))
+
+
+def _exam_summary(library, results, total):
     clean = sum(1 for r in results if r.verdict == "correct")
     lines = [f"**Score: {clean}/{total}** answered right."]
     if len(results) < total:
@@ -111,7 +140,7 @@ def exam_report(library, results, total):
             weak.append(result.item.concept_key)
     if not weak:
         lines += ["", "No weak spots in this exam. `tutor review` keeps it that way."]
-        return "\n".join(lines)
+        return lines
     lines += ["", "**Weak spots:**"]
     lines += [f"- {concept_title(library, key)} (`{key.rsplit('/', 1)[0]}`)" for key in weak]
     pairs = confusions(library, results)
@@ -124,4 +153,4 @@ def exam_report(library, results, total):
     for ref in lessons:
         titles = ", ".join(concept_title(library, key) for key in weak if key.startswith(ref + "/"))
         lines.append(f"1. `tutor learn {ref}`: {library.lesson(ref).title} ({titles})")
-    return "\n".join(lines)
+    return lines

@@ -40,8 +40,11 @@ def schedule(card_state, verdict, hints_used, attempt, now):
         card = Card(card_id=int(now.timestamp() * 1000), due=now)
     else:
         card = Card.from_dict(card_state)
-    # No fuzzing: the same answers at the same times always give the same due dates.
-    scheduler = Scheduler(enable_fuzzing=False)
+    # No fuzzing: the same answers at the same times always give the same due dates. No
+    # learning steps: fsrs's default brings a missed card back after 1 and 10 minutes, which
+    # for a conceptual question tests memory of its wording, not understanding; without them
+    # every interval is whole days, so a question comes back the next day at the soonest.
+    scheduler = Scheduler(enable_fuzzing=False, learning_steps=(), relearning_steps=())
     card, _ = scheduler.review_card(card, rating_for(verdict, hints_used, attempt), review_datetime=now)
     return card.to_dict()
 
