@@ -10,7 +10,7 @@ from utils.analogies import next_analogy, ranked, remembered_title, style_shift,
 from utils.grading import grade, reveals
 from utils.ladder import next_step, worked_answer, wrong_answers_exhausted
 from utils.lookup import look_up
-from utils.progress import streak
+from utils.progress import count_days, streak
 from utils.quiz import Result, exam_report
 from utils.replies import help_text, parse_reply
 from utils.reviews import due
@@ -537,7 +537,11 @@ class ReExplain(Node):
             }
         )
         turn = shared["turn"]
-        turn["question_shown"], turn["probe"], turn["answer"] = False, None, ""
+        if self.with_pointer:
+            turn["question_shown"], turn["probe"], turn["answer"] = False, None, ""
+        elif turn["probe"] is None:
+            turn["question_shown"] = False
+        # else /analogy during a follow-up: the follow-up and the answer so far still stand.
         _save(shared)
         return "ask"
 
@@ -746,13 +750,20 @@ class Advance(Node):
 class ShowProgress(Node):
     def prep(self, shared):
         profile = shared["profile"]
-        table_args = (shared["lesson"], shared["lesson_ref"], profile, shared["position"], shared["transcript"])
+        table_args = (
+            shared["lesson"],
+            shared["lesson_ref"],
+            profile,
+            shared["position"],
+            shared["transcript"],
+            shared["vocabulary"],
+        )
         now = _now()
         return table_args, len(due(profile.reviews, now)), streak(profile.active_days, now.date()), shared["llm_usage"]
 
     def exec(self, p):
         table_args, due_count, days, llm_usage = p
-        footer = f"Reviews due: {due_count} · streak: {days} days"
+        footer = f"Reviews due: {due_count} · streak: {count_days(days)}"
         if llm_usage:
             footer += "\n" + llm_usage[0].describe(llm_usage[1])
         return progress_table(*table_args), footer

@@ -43,14 +43,14 @@ def test_progress_shows_mastery_bars_reviews_and_the_streak(home):
     out = result.stdout
     [row] = [line for line in out.splitlines() if 'What Does an LLM Actually "Know"?' in line]
     assert "mastered" in row and "█" in row and "3/3" in row
-    assert "Reviews due: " in out and "Streak: 1 days" in out
+    assert "Reviews due: " in out and "Streak: 1 day" in out and "1 days" not in out
     assert "Analogies that work for you: " in out and "led to a right answer" in out
 
 
 def test_profile_show_list_and_use(home):
     shown = tutor(home, "profile", "show", "newcomer")
     assert shown.returncode == 0, shown.stderr
-    assert "Lessons finished: 1" in shown.stdout and "streak: 1 days" in shown.stdout
+    assert "Lessons finished: 1" in shown.stdout and "streak: 1 day" in shown.stdout
     assert tutor(home, "profile", "list").stdout.split() == ["newcomer"]
     assert tutor(home, "profile", "use", "newcomer").returncode == 0
     assert tutor(home, "profile", "list").stdout.split() == ["*", "newcomer"]

@@ -366,3 +366,20 @@ def test_a_learner_who_asked_for_short_explanations_reads_the_core(shared, profi
     nodes.Explain().run(data)
     text = " ".join(data["console"].text.split())
     assert "In short: Torque measures how hard" in text and "Torque is force times distance from the pivot" in text
+
+
+def test_another_analogy_during_a_follow_up_keeps_it(shared):
+    data = shared()
+    nodes.Explain().run(data)
+    data["turn"].update(answer="less force", probe="What two quantities does torque combine?")
+    assert nodes.AnotherAnalogy().run(data) == "ask"
+    assert data["turn"]["probe"] == "What two quantities does torque combine?"
+    assert data["turn"]["answer"] == "less force"
+
+
+def test_progress_names_the_analogies_that_worked(shared, profile):
+    profile.record_analogy("demo/levers", "torque", an_analogy("wrench", term="lever"))
+    profile.record_outcome("demo/levers", "torque", "correct")
+    data = shared()
+    nodes.ShowProgress().run(data)
+    assert "The Lever" in data["console"].text and "wrench" not in data["console"].text

@@ -33,6 +33,10 @@ def bar(fraction, width=BAR_WIDTH):
     return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
 
 
+def count_days(count):
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def streak(active_days, today):
     """Consecutive days with answers, ending today or yesterday."""
     days = {date.fromisoformat(d) for d in active_days}
@@ -75,7 +79,8 @@ def profile_overview(profile, now=None):
         lines.append(f"- Prefers: {'; '.join(profile.preferences)}")
     lines += [
         f"- Lessons finished: {finished}; concepts mastered: {mastered}",
-        f"- Reviews due: {len(reviews_due(profile, now))}; streak: {streak(profile.active_days, now.date())} days",
+        f"- Reviews due: {len(reviews_due(profile, now))}; "
+        f"streak: {count_days(streak(profile.active_days, now.date()))}",
     ]
     return "\n".join(lines)
 
@@ -103,7 +108,7 @@ def progress_view(library, profile, now=None):
         parts.append(table)
     due = reviews_due(profile, now)
     parts.append(Text(f"Reviews due: {len(due)}" + ("  (run `tutor review`)" if due else "")))
-    parts.append(Text(f"Streak: {streak(profile.active_days, now.date())} days"))
+    parts.append(Text(f"Streak: {count_days(streak(profile.active_days, now.date()))}"))
     working = working_analogies(profile)
     parts.append(Text("Analogies that work for you: " + ("; ".join(working) if working else "not enough answers yet")))
     return Group(*parts)

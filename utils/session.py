@@ -118,7 +118,16 @@ def record_position(profile, lesson_ref, lesson, position, explained):
     progress.concept, progress.question, progress.explained = concept.id, question.id, explained
 
 
-def progress_table(lesson, lesson_ref, profile, position, transcript):
+def analogy_label(concept, analogy_id, vocabulary):
+    """How a learner knows an analogy: its vocabulary name, else its id in words."""
+    analogy = next((a for a in concept.analogies if a.id == analogy_id), None)
+    term = vocabulary.get(analogy.term) if analogy and analogy.term else None
+    if term:
+        return term.name
+    return "a picture written for you" if analogy is None else analogy_id.replace("-", " ")
+
+
+def progress_table(lesson, lesson_ref, profile, position, transcript, vocabulary=None):
     """A table of the lesson's concepts: done, current or to come, with the
     attempts so far and the analogies that worked."""
     table = Table(title=Text(lesson.title), title_justify="left")
@@ -133,7 +142,7 @@ def progress_table(lesson, lesson_ref, profile, position, transcript):
             status = "to come"
         answers = sum(1 for e in transcript if e["event"] == "grade" and e["concept"] == concept.id)
         worked = [
-            r.analogy
+            analogy_label(concept, r.analogy, vocabulary or {})
             for r in profile.analogies
             if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")
         ]
