@@ -383,3 +383,21 @@ def test_progress_names_the_analogies_that_worked(shared, profile):
     data = shared()
     nodes.ShowProgress().run(data)
     assert "The Lever" in data["console"].text and "wrench" not in data["console"].text
+
+
+def test_a_struggling_session_does_not_read_as_mastery(make_console, demo_library, store, profile):
+    from main import run_session
+
+    replies = [
+        "a long lever needs more force",  # wrong
+        "what do you mean by pivot?",  # a question back
+        "I don't know",
+        "asdfgh",
+        "/hint",
+        "/hint",
+        "Torque is force times distance, so a longer arm needs less force.",  # right, at last
+        "/quit",
+    ]
+    shared = run_session(make_console(replies), OfflineTeacher(), demo_library, store, profile, "demo/levers", 0)
+    assert [e["verdict"] for e in shared["transcript"] if e["event"] == "grade"] == ["incorrect", "correct"]
+    assert profile.mastery["demo/levers/torque"] < 0.5
