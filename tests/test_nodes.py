@@ -401,3 +401,13 @@ def test_a_struggling_session_does_not_read_as_mastery(make_console, demo_librar
     shared = run_session(make_console(replies), OfflineTeacher(), demo_library, store, profile, "demo/levers", 0)
     assert [e["verdict"] for e in shared["transcript"] if e["event"] == "grade"] == ["incorrect", "correct"]
     assert profile.mastery["demo/levers/torque"] < 0.5
+
+
+def test_a_familiar_picture_comes_first_only_within_the_learners_style(demo_lesson):
+    from utils.analogies import next_analogy
+
+    torque = demo_lesson.concepts[0]  # door (everyday), wrench (mechanical, The Lever), seesaw (visual)
+    assert next_analogy(torque, "everyday", set(), [], {"lever"}).id == "door"
+    assert next_analogy(torque, "everyday", set(), ["door"], {"lever"}).id == "wrench"
+    assert next_analogy(torque, "visual", set(), [], set()).id == "seesaw"
+    assert next_analogy(torque, "mechanical", set(), [], {"lever"}).id == "wrench"
