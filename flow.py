@@ -7,6 +7,7 @@ from nodes import (
     AnotherAnalogy,
     AnswerQuestion,
     AskQuestion,
+    Challenge,
     Confirm,
     Disagree,
     DontKnow,
@@ -42,6 +43,7 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     ask = AskQuestion()
     grade = GradeAnswer(**retrying)
     confirm = Confirm()
+    challenge = Challenge()
     why = Why()
     disagree = Disagree()
     probe = Probe(**retrying)
@@ -79,7 +81,9 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     ask - "disagree" >> disagree
     ask - "quit" >> end
 
-    grade - "correct" >> advance
+    grade - "correct" >> challenge
+    challenge - "advance" >> advance
+    challenge - "quit" >> end
     grade - "partial" >> probe
     grade - "incorrect" >> reexplain
     grade - "confirm" >> confirm

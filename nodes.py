@@ -26,6 +26,7 @@ from utils.session import (
     record_position,
     unmet_prerequisites,
 )
+from utils.stretch import is_strong, stretch_for
 from utils.teachers import OfflineTeacher, authored_probe
 from utils.turns import lesson_words, read_turn
 from utils.verdicts import answer_after_confirming, concern, confirming_question, needs_confirming, why_text
@@ -329,6 +330,47 @@ class GradeAnswer(Node):
         turn["confirmed"] = False
         _save(shared)
         return action
+
+
+class Challenge(Node):
+    """After a right answer: sometimes a stretch question (utils/stretch.py),
+    optional and ungraded, then how a strong answer goes. Else straight on."""
+
+    def prep(self, shared):
+        concept, _ = current(shared["lesson"], shared["position"])
+        turn, profile = shared["turn"], shared["profile"]
+        strong = is_strong(turn["last_grade"], turn["attempts"], turn["hints_used"])
+        count = shared["strong_answers"] + strong
+        chosen = stretch_for(concept, shared["stretched"], count, profile.wants_push()) if strong else None
+        reply = None
+        if chosen is not None:
+            shared["console"].panel(
+                "Push further",
+                chosen.prompt.strip() + "\n\n*Optional: answer in a sentence or two, or type /skip to move on.*",
+                style="magenta",
+            )
+            reply = _read_reply(shared["console"])
+        return {"concept": concept, "count": count, "chosen": chosen, "reply": reply}
+
+    def exec(self, p):
+        return parse_reply(p["reply"]) if p["chosen"] is not None else None
+
+    def post(self, shared, p, parsed):
+        shared["strong_answers"] = p["count"]
+        chosen = p["chosen"]
+        if chosen is None:
+            return "advance"
+        shared["stretched"].append(f"{p['concept'].id}/{chosen.id}")
+        action, text = parsed
+        transcript = shared["transcript"]
+        transcript.append({"event": "stretch", "id": chosen.id, "text": chosen.prompt})
+        if action == "quit":
+            shared["outcome"] = "eof" if p["reply"] is None else "quit"
+            return "quit"
+        if action == "answer":
+            transcript.append({"event": "stretch_answer", "id": chosen.id, "text": text})
+        shared["console"].panel("How a strong answer goes", chosen.answer.strip(), style="green")
+        return "advance"
 
 
 class Confirm(Node):

@@ -411,3 +411,32 @@ def test_a_familiar_picture_comes_first_only_within_the_learners_style(demo_less
     assert next_analogy(torque, "everyday", set(), ["door"], {"lever"}).id == "wrench"
     assert next_analogy(torque, "visual", set(), [], set()).id == "seesaw"
     assert next_analogy(torque, "mechanical", set(), [], {"lever"}).id == "wrench"
+
+
+def test_a_learner_who_asked_to_be_pushed_gets_a_stretch_question_after_a_strong_answer(shared, profile):
+    profile.preferences = ["push me, I like a challenge"]
+    data = shared(["Because the handle's long arm needs less force for the same torque."])
+    nodes.Explain().run(data)
+    data["turn"]["answer"] = "Torque is force times distance, so a longer arm needs less force."
+    assert nodes.GradeAnswer().run(data) == "correct"
+    data["turn"]["attempts"] = 1
+    assert nodes.Challenge().run(data) == "advance"
+    text = " ".join(data["console"].text.split())
+    assert "Push further" in text and "Why are door handles put on the side away from the hinges?" in text
+    assert "How a strong answer goes" in text and "gives the push the longest arm" in text
+    assert [e["event"] for e in data["transcript"]][-2:] == ["stretch", "stretch_answer"]
+    assert data["stretched"] == ["torque/door-handle"] and data["strong_answers"] == 1
+    # Asked once: the next strong answer on this concept goes straight on.
+    assert nodes.Challenge().run(data) == "advance"
+    assert data["stretched"] == ["torque/door-handle"]
+
+
+def test_without_asking_to_be_pushed_every_third_strong_answer_earns_a_stretch(shared):
+    data = shared(["/skip"])
+    nodes.Explain().run(data)
+    data["turn"]["answer"] = "Torque is force times distance, so a longer arm needs less force."
+    nodes.GradeAnswer().run(data)
+    actions = [nodes.Challenge().run(data) for _ in range(3)]
+    assert actions == ["advance"] * 3 and data["strong_answers"] == 3
+    assert data["stretched"] == ["torque/door-handle"] and "Push further" in data["console"].text
+    assert [e["event"] for e in data["transcript"]].count("stretch_answer") == 0  # passed with /skip

@@ -117,3 +117,18 @@ def test_wrong_answers_lead_to_a_worked_answer_after_the_limit(demo_lesson):
     text = worked_answer(demo_lesson.concepts[0].questions[0])
     assert "> Torque is force times distance, so a longer arm needs less force" in text
     assert "- torque is force times distance" in text and "- less force is needed for the same torque" in text
+
+
+def test_only_a_strong_first_try_earns_a_stretch(demo_lesson):
+    from utils.grading import Grade
+    from utils.stretch import is_strong, stretch_for
+
+    right = Grade("correct", met=("product", "less-force"))
+    assert is_strong(right, attempts=1, hints_used=0)
+    assert not is_strong(right, attempts=2, hints_used=0) and not is_strong(right, attempts=1, hints_used=1)
+    assert not is_strong(Grade("correct", confidence="weak"), 1, 0) and not is_strong(Grade("partial"), 1, 0)
+    torque = demo_lesson.concepts[0]
+    assert stretch_for(torque, [], 1, wants_push=True).id == "door-handle"
+    assert stretch_for(torque, [], 1, wants_push=False) is None
+    assert stretch_for(torque, [], 3, wants_push=False).id == "door-handle"
+    assert stretch_for(torque, ["torque/door-handle"], 3, wants_push=True) is None

@@ -88,6 +88,12 @@ class Question(Strict):
     samples: list[SampleAnswer] = Field([], description="labelled answers the grader must classify right")
 
 
+class Stretch(Strict):
+    id: str = Id
+    prompt: str = Field(description="a harder question on the concept: a new situation, an edge case, a 'why'")
+    answer: str = Field(description="how a strong answer goes; shown after the learner's attempt, never graded")
+
+
 class Analogy(Strict):
     id: str = Id
     term: str | None = Field(None, description="id of a term in the shared vocabulary")
@@ -107,6 +113,9 @@ class Concept(Strict):
     explanation: str
     analogies: list[Analogy] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
+    stretch: list[Stretch] = Field(
+        [], description="pushes for a learner who answers right at the first try; optional for the learner"
+    )
 
     def question(self, question_id):
         return next(q for q in self.questions if q.id == question_id)
@@ -120,6 +129,7 @@ class Concept(Strict):
     def _unique_ids(self):
         _require_unique("analogy", [a.id for a in self.analogies])
         _require_unique("question", [q.id for q in self.questions])
+        _require_unique("stretch", [q.id for q in self.stretch])
         return self
 
 

@@ -202,6 +202,13 @@ CORE_MAX_WORDS = 120
 
 
 def _check_core(report, loc, concept):
+    if isinstance(concept.get("questions"), list) and not concept.get("stretch"):
+        report.add(
+            (*loc, "id"),
+            f"concept '{concept.get('id')}' has no stretch question: a learner who answers right at "
+            "the first try is never pushed further",
+            "warning",
+        )
     core = concept.get("core")
     if core is None:
         report.add(

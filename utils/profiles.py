@@ -146,6 +146,13 @@ class Profile(BaseModel):
         said = " ".join([*self.preferences, self.notes or ""]).lower()
         return bool(re.search(r"\b(short|shorter|brief|concise|to the point|tl;?dr|less text|quick)\b", said))
 
+    def wants_push(self):
+        """The learner asked to be pushed or challenged."""
+        said = " ".join([*self.preferences, self.notes or ""]).lower()
+        return bool(
+            re.search(r"\b(push|pushed|challenge|challenged|challenging|harder|stretch|hard questions)\b", said)
+        )
+
     def summary(self):
         """A few lines about the learner, for an LLM prompt."""
         parts = [f"Experience: {self.experience or 'not stated'}."]

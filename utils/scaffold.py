@@ -229,6 +229,19 @@ concepts:
             label: partial
           - text: The ramp makes the box lighter.
             label: incorrect
+
+    # Harder questions for a learner who answers right at the first try. They
+    # are optional for the learner and not graded: after an attempt the tutor
+    # shows `answer`, how a strong answer goes.
+    stretch:
+      - id: twice-as-long
+        prompt: >-
+          A second ramp to the same platform is twice as long as the first.
+          How does the push it needs compare, and what do you give up?
+        answer: >-
+          Roughly half the push (ignoring friction), because the same raising
+          is spread over twice the distance; you give up distance, pushing
+          twice as far.
 """
 
 

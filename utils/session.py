@@ -31,6 +31,8 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
         "llm_usage": None,  # the LLM's Usage (calls, tokens) when the session uses one
         "lesson_words": set(),  # every word the lesson uses, to tell an unclear line from an answer
         "resume_command": f"tutor learn {lesson_ref}",  # printed when the session stops early
+        "strong_answers": 0,  # right at the first try, no hint, strong evidence: what earns a stretch
+        "stretched": [],  # CONCEPT/STRETCH ids asked this session
     }
 
 

@@ -88,6 +88,10 @@ def render_markdown(lesson, lesson_ref, profile_name, events):
             out += [f"**From the lesson:** {event.get('text', '').strip()}", ""]
         elif kind == "recap":
             out += ["**Recap:**", "", event.get("text", "").strip(), ""]
+        elif kind == "stretch":
+            out += ["### Push further", "", event.get("text", "").strip(), ""]
+        elif kind == "stretch_answer":
+            out += ["**Your answer:**", "", _quote(event.get("text", "")), ""]
         elif kind == "worked":
             out += ["### A worked answer", "", event.get("text", "").strip(), ""]
         elif kind == "command":
