@@ -403,16 +403,6 @@ def test_a_struggling_session_does_not_read_as_mastery(make_console, demo_librar
     assert profile.mastery["demo/levers/torque"] < 0.5
 
 
-def test_a_familiar_picture_comes_first_only_within_the_learners_style(demo_lesson):
-    from utils.analogies import next_analogy
-
-    torque = demo_lesson.concepts[0]  # door (everyday), wrench (mechanical, The Lever), seesaw (visual)
-    assert next_analogy(torque, "everyday", set(), [], {"lever"}).id == "door"
-    assert next_analogy(torque, "everyday", set(), ["door"], {"lever"}).id == "wrench"
-    assert next_analogy(torque, "visual", set(), [], set()).id == "seesaw"
-    assert next_analogy(torque, "mechanical", set(), [], {"lever"}).id == "wrench"
-
-
 def test_a_learner_who_asked_to_be_pushed_gets_a_stretch_question_after_a_strong_answer(shared, profile):
     profile.preferences = ["push me, I like a challenge"]
     data = shared(["Because the handle's long arm needs less force for the same torque."])

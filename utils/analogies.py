@@ -5,7 +5,7 @@ The learner's thinking style decides the order: analogies whose first style is
 theirs come first, then any that list it, then the rest in authored order. An
 analogy that failed this learner on this concept is never offered again. A
 shared-vocabulary picture that already worked for the learner is brought back
-first among those of the learner's style ("Remember the Sculpture?").
+first ("Remember the Sculpture?").
 
 The style follows the evidence: once analogies of another style have led to a
 right answer at least STYLE_MIN_WORKED times, and their success rate beats the
@@ -17,34 +17,25 @@ STYLE_MIN_WORKED = 3
 STYLE_MARGIN = 0.3
 
 
-def _style_tier(analogy, style):
-    if style and analogy.styles[0] == style:
-        return 0
-    if style and style in analogy.styles:
-        return 1
-    return 2
-
-
-def ranked(concept, style, familiar_terms=()):
-    """The concept's analogies, best first: the learner's style, then any that
-    list it, then the rest; within a tier a picture that worked before
-    (`familiar_terms`) first, then the authored order."""
-
+def ranked(concept, style):
     def rank(item):
         index, analogy = item
-        familiar = bool(analogy.term and analogy.term in familiar_terms)
-        return (_style_tier(analogy, style), not familiar, index)
+        if style and analogy.styles[0] == style:
+            return (0, index)
+        if style and style in analogy.styles:
+            return (1, index)
+        return (2, index)
 
     return [analogy for _, analogy in sorted(enumerate(concept.analogies), key=rank)]
 
 
 def next_analogy(concept, style, failed, shown, familiar_terms=()):
     """The best analogy not yet shown and never failed, or None when every
-    authored analogy has been used. A familiar picture goes first only among
-    those of the learner's style, so the fallbacks stay in that style while
-    one is left."""
-    candidates = [a for a in ranked(concept, style, familiar_terms) if a.id not in failed and a.id not in shown]
-    return (candidates or [None])[0]
+    authored analogy has been used. One built on a vocabulary term in
+    `familiar_terms` (a picture that worked for this learner before) goes first."""
+    candidates = [a for a in ranked(concept, style) if a.id not in failed and a.id not in shown]
+    familiar = [a for a in candidates if a.term and a.term in familiar_terms]
+    return (familiar or candidates or [None])[0]
 
 
 def remembered_title(name):
