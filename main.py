@@ -532,7 +532,7 @@ def command_profile(args):
 
 
 def command_grade(args):
-    from utils.grade_requests import find_question, grade_as_dict, grade_lines
+    from utils.grade_requests import find_question, grade_lines
     from utils.lessons import Library
 
     library = Library()
@@ -553,7 +553,7 @@ def command_grade(args):
     question, synonyms = find_question(library, args.question)
     result = grade(question, args.answer, synonyms)
     if args.json:
-        print(json.dumps(grade_as_dict(result), ensure_ascii=False, indent=2))
+        print(json.dumps(result.as_record(), ensure_ascii=False, indent=2))
         return EXIT_OK
     from utils.console import TutorConsole
     from utils.verdicts import why_text

@@ -32,19 +32,6 @@ def reference_question(prompt, reference_answer):
     return Question(id="reference", prompt=prompt, reference_answer=reference_answer)
 
 
-def grade_as_dict(result):
-    return {
-        "verdict": result.verdict,
-        "confidence": result.confidence,
-        "engine": result.engine,
-        "met": list(result.met),
-        "missed": list(result.missed),
-        "misconceptions": list(result.misconceptions),
-        "reversed": list(result.reversed),
-        "evidence": [{"kind": e.kind, "id": e.id, "quote": e.quote} for e in result.evidence],
-    }
-
-
 def request_from_line(library, line):
     """(question, synonyms, answer) from one JSON line; UsageError when it is unusable."""
     try:
@@ -72,6 +59,6 @@ def grade_lines(library, lines, grade):
             continue
         try:
             question, synonyms, answer = request_from_line(library, line)
-            yield {"line": number, **grade_as_dict(grade(question, answer, synonyms))}
+            yield {"line": number, **grade(question, answer, synonyms).as_record()}
         except TutorError as exc:  # a bad request, or a lesson file that fails to load: this line's error
             yield {"line": number, "error": printable(exc)}

@@ -243,6 +243,19 @@ class Grade:
     def quote(self, kind, item_id):
         return next((e.quote for e in self.evidence if e.kind == kind and e.id == item_id), "")
 
+    def as_record(self):
+        """The verdict and its evidence as plain data: transcripts, disputes, `tutor grade --json`."""
+        return {
+            "verdict": self.verdict,
+            "confidence": self.confidence,
+            "engine": self.engine,
+            "met": list(self.met),
+            "missed": list(self.missed),
+            "misconceptions": list(self.misconceptions),
+            "reversed": list(self.reversed),
+            "evidence": [{"kind": e.kind, "id": e.id, "quote": e.quote} for e in self.evidence],
+        }
+
 
 def verdict_for(met, missed, misconceptions, reversed_ids=()):
     """The one rule that turns what an answer contains into a verdict. Every key
