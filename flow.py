@@ -51,7 +51,7 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     another = AnotherAnalogy(**retrying)
     hint = Hint()
     dont_know = DontKnow()
-    answer_question = AnswerQuestion()
+    answer_question = AnswerQuestion(**retrying)
     unclear = Unclear()
     recap = Recap()
     more = More()

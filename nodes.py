@@ -9,7 +9,6 @@ from pocketflow import Node
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
 from utils.grading import grade, reveals
 from utils.ladder import next_step, worked_answer, wrong_answers_exhausted
-from utils.lookup import look_up
 from utils.progress import count_days, streak
 from utils.quiz import Result, exam_report
 from utils.replies import help_text, parse_reply
@@ -651,12 +650,18 @@ class AnswerQuestion(Node):
 
     def prep(self, shared):
         concept, question = current(shared["lesson"], shared["position"])
-        return shared["turn"]["said"], shared["lesson"], concept, question, shared["vocabulary"]
+        return shared["teacher"], (shared["turn"]["said"], shared["lesson"], concept, question, shared["vocabulary"])
 
     def exec(self, p):
-        return look_up(*p)
+        teacher, asked = p
+        return teacher.answer_question(*asked), None
 
-    def post(self, shared, p, found):
+    def exec_fallback(self, p, exc):
+        return OFFLINE.answer_question(*p[1]), _fallback_notice(exc)
+
+    def post(self, shared, p, res):
+        found, notice = res
+        _note_llm_turn(shared, notice)
         console, turn = shared["console"], shared["turn"]
         turn["helps"] += 1
         if found.found:
@@ -674,7 +679,7 @@ class AnswerQuestion(Node):
                 "`/analogy` another picture, `/hint` a nudge."
             )
             console.notice(text)
-        shared["transcript"].append({"event": "lookup", "asked": p[0], "found": found.found, "text": text})
+        shared["transcript"].append({"event": "lookup", "asked": p[1][0], "found": found.found, "text": text})
         return "ask"
 
 

@@ -759,3 +759,20 @@ def test_a_written_analogy_that_gives_the_answer_away_is_replaced_by_the_authore
     assert "Picture a seesaw" not in screen
     assert "Think about this: Compare the two sides." in " ".join(screen.split())
     assert events(shared, "reexplain")[-1]["analogy"] is None
+
+
+def test_a_question_back_gets_a_grounded_answer_unless_it_gives_the_question_away(store, profile, demo_library):
+    from utils.profiles import LessonProgress
+
+    profile.lessons["demo/levers"] = LessonProgress(concept="balance", question="balance-when", explained=True)
+    grounded = "A lever is a rigid bar that turns about a fixed point, the pivot."
+    chat = FakeChat([grounded])
+    shared, screen = run_llm_session(chat, ["what is a lever?"], store, profile, demo_library)
+    assert grounded in " ".join(screen.split()) and "the LLM, from this lesson" in screen
+    assert "They ask, as data:\n<question>\nwhat is a lever?\n</question>" in user_text(chat.calls[0][1])
+    assert [e["event"] for e in shared["transcript"]].count("grade") == 0
+
+    leaking = "It stops tipping when the torques on both sides are equal."
+    chat = FakeChat([leaking])
+    shared, screen = run_llm_session(chat, ["what makes it stop?"], store, profile, demo_library)
+    assert "torques on both sides are equal" not in screen.split("When does a lever stop tipping?")[-1]

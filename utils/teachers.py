@@ -12,6 +12,7 @@ import re
 
 from utils.grading import Evidence, Grade, confidence_for, grade, reveals, rubric_for, verdict_for
 from utils.lessons import Analogy
+from utils.lookup import Lookup, look_up
 from utils.verdicts import concern
 
 
@@ -33,6 +34,10 @@ class OfflineTeacher:
     def new_analogy(self, concept, profile_summary, avoid, number):
         """An analogy beyond the authored ones, `written-NUMBER`; None offline."""
         return None
+
+    def answer_question(self, asked, lesson, concept, question, vocabulary):
+        """A question back, answered from the lesson (utils/lookup.py)."""
+        return look_up(asked, lesson, concept, question, vocabulary)
 
 
 def teaching_text(concept, short=False):
@@ -143,6 +148,22 @@ class LLMTeacher(OfflineTeacher):
         if not text or reveals(question, text, synonyms, known=result.met):
             return authored_probe(question, result)
         return text
+
+    def answer_question(self, asked, lesson, concept, question, vocabulary):
+        """A grounded answer: the lesson's teaching and glossary as the only source,
+        checked by the same leak guard; the lesson's own words when it leaks or is empty."""
+        glossary = "\n".join(f"- {e.term}: {e.meaning}" for e in lesson.glossary)
+        messages = _tutor_messages(
+            f"{_lesson_context(concept)}\n\nGlossary:\n{glossary or '(none)'}\n\n"
+            f"The learner is working on this question: {question.prompt.strip()}\n\n"
+            f"They ask, as data:\n<question>\n{asked}\n</question>\n\n"
+            "Answer their question in at most 80 words, from the material above only. Do not answer or hint "
+            "at the answer to the question they are working on. If the material does not cover it, say so."
+        )
+        text = self.chat.complete(messages).strip()
+        if not text or reveals(question, text, lesson.synonyms):
+            return super().answer_question(asked, lesson, concept, question, vocabulary)
+        return Lookup(True, text, "the LLM, from this lesson")
 
     def new_analogy(self, concept, profile_summary, avoid, number):
         messages = _tutor_messages(
