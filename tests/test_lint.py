@@ -193,3 +193,18 @@ def test_a_reference_answer_on_mixed_evidence_is_a_warning_naming_the_statement(
         "the reference answer is graded correct on mixed evidence: "
         "'A short arm needs a larger force' states 'less-force' the other way round"
     )
+
+
+def test_a_diagram_too_wide_for_80_columns_is_a_warning(tmp_path):
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    levers = root / "demo" / "levers.yaml"
+    wide = "x" * 75
+    text = levers.read_text().replace(
+        "    explanation: Torque is force times distance from the pivot.\n",
+        "    explanation: |\n      Torque is force times distance from the pivot.\n\n"
+        f"      ```text\n      {wide}\n      ```\n",
+    )
+    levers.write_text(text)
+    [problem] = lint([root])
+    assert problem.severity == "warning" and "a diagram line is 75 characters wide" in problem.message

@@ -6,6 +6,7 @@ rubric checks that run the offline grader on each question's own reference
 answer, misconception examples and labelled samples. See docs/authoring.md.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,6 +182,9 @@ def _check_lesson(report, data, context):
                 ("concepts", ci, "analogies"), f"concept '{concept.get('id')}' has fewer than 2 analogies", "warning"
             )
         _check_core(report, ("concepts", ci), concept)
+        _check_diagrams(report, ("concepts", ci, "explanation"), concept.get("explanation"))
+        for ai, analogy in analogies:
+            _check_diagrams(report, ("concepts", ci, "analogies", ai, "text"), analogy.get("text"))
         for ai, analogy in analogies:
             term = analogy.get("term")
             if isinstance(term, str) and context.vocabulary is not None and term not in context.vocabulary:
@@ -195,6 +199,25 @@ def _check_lesson(report, data, context):
                     {c.get("id") for _, c in concepts if isinstance(c.get("id"), str)},
                     context,
                 )
+
+
+# A diagram line this long still fits a panel on an 80-column terminal.
+DIAGRAM_MAX_WIDTH = 74
+DIAGRAM = re.compile(r"```text\n(.*?)```", re.DOTALL)
+
+
+def _check_diagrams(report, loc, text):
+    if not isinstance(text, str):
+        return
+    for block in DIAGRAM.findall(text):
+        widest = max((len(line.rstrip()) for line in block.splitlines()), default=0)
+        if widest > DIAGRAM_MAX_WIDTH:
+            report.add(
+                loc,
+                f"a diagram line is {widest} characters wide; at most {DIAGRAM_MAX_WIDTH} keep it intact "
+                "on an 80-column terminal",
+                "warning",
+            )
 
 
 # A core is read before the question; past this it is no longer short.
