@@ -243,6 +243,14 @@ def test_typos_of_long_content_words_are_read_as_the_rubric_word():
     assert grade(question, "The input still passes through W, which stays fozzin.").verdict == "incorrect"
 
 
+def test_a_short_word_with_one_changed_letter_is_another_word_not_a_typo():
+    question = question_with([["prices go stale"]], prompt="Why not fine-tune the prices in?")
+    assert grade(question, "the prices go stael").verdict == "correct"  # swapped letters: a typo
+    assert grade(question, "the prices go to scale").verdict == "incorrect"  # scale is not stale
+    long_word = question_with([["gradient through quantized"]], prompt="Why does it work?")
+    assert grade(long_word, "the gradiant flows through the quantized weights").verdict == "correct"
+
+
 def test_a_comparison_word_is_never_read_as_a_typo_of_its_opposite():
     question = question_with([["maximizes reward"]], prompt="What does it do?")
     assert grade(question, "it minimizes reward").verdict == "incorrect"

@@ -202,7 +202,8 @@ class Spelling:
     A word of 5 letters or more that the question's own texts never use is read
     as a rubric word within one edit (two from 10 letters), a transposition
     counting as one, with the same first letter; a word near two rubric words
-    of different stems is left alone, and so is any comparison word.
+    of different stems is left alone, and so is any comparison word. Below 7
+    letters a changed letter does not count, only a missing, extra or swapped one.
     """
 
     MIN_LENGTH = 5
@@ -234,6 +235,21 @@ class Spelling:
             for choice, _, _ in process.extract(
                 word, self._choices, scorer=OSA.distance, score_cutoff=bound, limit=None
             )
-            if choice[0] == word[0]
+            if choice[0] == word[0] and not _short_substitution(word, choice)
         }
         return found.pop() if len(found) == 1 else None
+
+
+# Below this length one changed letter too often makes another real word
+# ("scale" and "stale", "shape" and "share"); a missing, extra or swapped letter still counts.
+SUBSTITUTION_MIN_LENGTH = 7
+
+
+def _short_substitution(word, choice):
+    """`word` differs from `choice` by letters swapped in place, not a dropped,
+    added or transposed one, and is too short for that to be a safe typo."""
+    if len(word) >= SUBSTITUTION_MIN_LENGTH or len(word) != len(choice):
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(word, choice, strict=True)) if a != b]
+    transposed = len(differ) == 2 and differ[1] == differ[0] + 1 and word[differ[0]] == choice[differ[1]]
+    return not transposed
