@@ -33,6 +33,7 @@ class Expectations(Strict):
         None, description="how the tutor read each line that was not an answer, in order"
     )
     worked: list[str] | None = Field(None, description="questions the tutor showed a worked answer for, in order")
+    stretched: list[str] | None = Field(None, description="stretch questions asked, as CONCEPT/STRETCH, in order")
 
 
 class ScriptSession(Strict):
@@ -122,6 +123,7 @@ def observed(shared):
         "style_changes": [f"{e['from']} -> {e['to']}" for e in events if e["event"] == "style"],
         "said": [e["kind"] for e in events if e["event"] == "said"],
         "worked": [e["question"] for e in events if e["event"] == "worked"],
+        "stretched": list(shared.get("stretched", [])),
     }
 
 
