@@ -430,3 +430,14 @@ def test_without_asking_to_be_pushed_every_third_strong_answer_earns_a_stretch(s
     assert actions == ["advance"] * 3 and data["strong_answers"] == 3
     assert data["stretched"] == ["torque/door-handle"] and "Push further" in data["console"].text
     assert [e["event"] for e in data["transcript"]].count("stretch_answer") == 0  # passed with /skip
+
+
+def test_the_lesson_summary_counts_the_questions_of_this_session_only(demo_lesson):
+    from utils.session import lesson_summary
+
+    # Resumed at the last question: this session met one question of three.
+    transcript = [
+        {"event": "grade", "question": "balance-when", "attempt": 1, "verdict": "correct"},
+        {"event": "advance", "from": "balance/balance-when", "to": "complete", "skipped": False},
+    ]
+    assert "right at the first try this session: 1 of 1;" in lesson_summary(demo_lesson, transcript)

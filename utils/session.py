@@ -158,7 +158,8 @@ def lesson_summary(lesson, transcript, next_title=None):
     """Markdown recap at the end of a lesson, naming the lesson to take next."""
     grades = [e for e in transcript if e["event"] == "grade"]
     first_try = {e["question"] for e in grades if e["attempt"] == 1 and e["verdict"] == "correct"}
-    questions = [q for c in lesson.concepts for q in c.questions]
+    # After a resume this session met only some of the questions: count those, not the lesson's.
+    questions = {e["from"] for e in transcript if e["event"] == "advance"}
     skipped = sum(1 for e in transcript if e["event"] == "advance" and e.get("skipped"))
     hints = sum(1 for e in transcript if e["event"] == "hint")
     lines = [f"You finished **{lesson.title}**.", ""]
