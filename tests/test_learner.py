@@ -42,7 +42,7 @@ def test_progress_shows_mastery_bars_reviews_and_the_streak(home):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     [row] = [line for line in out.splitlines() if 'What Does an LLM Actually "Know"?' in line]
-    assert "mastered" in row and "█" in row and "3/3" in row
+    assert "complete, all concepts mastered" in " ".join(out.split()) and "█" in row and "3/3" in row
     assert "Reviews due: " in out and "Streak: 1 day" in out and "1 days" not in out
     assert "Analogies that work for you: " in out and "led to a right answer" in out
 

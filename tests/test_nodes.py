@@ -435,7 +435,7 @@ def test_without_asking_to_be_pushed_every_third_strong_answer_earns_a_stretch(s
 def test_the_lesson_summary_counts_the_questions_of_this_session_only(demo_lesson):
     from utils.session import lesson_summary
 
-    # Resumed at the last question: this session met one question of three.
+    # Resumed at the last question: this session met one of the lesson's two questions.
     transcript = [
         {"event": "grade", "question": "balance-when", "attempt": 1, "verdict": "correct"},
         {"event": "advance", "from": "balance/balance-when", "to": "complete", "skipped": False},

@@ -102,7 +102,7 @@ def progress_view(library, profile, now=None):
             status = status_label(progress and progress.status)
             mastered = sum(1 for v in values if v >= MASTERED)
             if values and mastered == len(values):
-                status = "mastered"
+                status = f"{status}, all concepts mastered"
             mean = sum(values) / len(values) if values else 0.0
             table.add_row(Text(lesson.title), status, bar(mean) + Text(f" {mean:.0%}"), f"{mastered}/{len(values)}")
         parts.append(table)
