@@ -921,6 +921,9 @@ class QuizGrade(Node):
         now = _now()
         profile.record_answer(item.lesson, item.concept, result.verdict, 0, 1, now.date())
         profile.schedule_review(item.lesson, item.concept, item.question, result.verdict, 0, 1, now)
+        if item.review_of:
+            # Asked in its place: the due question's review is answered by this one.
+            profile.schedule_review(item.lesson, item.concept, item.review_of, result.verdict, 0, 1, now)
         quiz["results"].append(Result(item, result.verdict, list(result.misconceptions), p["answer"]))
         quiz["index"] += 1
         if quiz["mode"] == "exam":

@@ -441,3 +441,19 @@ def test_the_lesson_summary_counts_the_questions_of_this_session_only(demo_lesso
         {"event": "advance", "from": "balance/balance-when", "to": "complete", "skipped": False},
     ]
     assert "right at the first try this session: 1 of 1;" in lesson_summary(demo_lesson, transcript)
+
+
+def test_a_review_asked_in_place_of_another_answers_both_reviews(make_console, demo_library, store, profile):
+    from utils.quiz import Item
+    from utils.session import new_quiz_store
+
+    item = Item("demo/levers", "torque", "why-long", review_of="an-older-question")
+    data = new_quiz_store(make_console([]), OfflineTeacher(), demo_library, store, profile, "review", [item])
+    question = demo_library.lesson("demo/levers").concept("torque").question("why-long")
+    data["quiz"]["current"] = {
+        "lesson": demo_library.lesson("demo/levers"),
+        "question": question,
+        "answer": "Torque is force times distance, so a longer arm needs less force.",
+    }
+    assert nodes.QuizGrade().run(data) == "next"
+    assert set(profile.reviews) == {"demo/levers/torque/why-long", "demo/levers/torque/an-older-question"}

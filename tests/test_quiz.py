@@ -77,3 +77,29 @@ def test_the_exam_report_ends_with_each_question_answer_verdict_and_a_worked_ans
     tail = report.split("**Question by question:**")[1]
     assert "Why does a longer lever" in tail and "Your answer (partly there): less force" in tail
     assert "A good answer: Torque is force times distance" in tail
+
+
+def test_a_due_review_is_asked_as_the_concepts_question_reviewed_longest_ago():
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import ROOT
+
+    from utils.lessons import Library
+    from utils.profiles import Profile
+    from utils.reviews import schedule
+
+    library = Library(ROOT / "lessons")
+    now = datetime(2026, 12, 6, 12, tzinfo=timezone.utc)
+    base = "lora/mechanics/parallel-path"
+    profile = Profile(name="reviewer")
+    known = schedule(None, "correct", 0, 1, now - timedelta(days=60))
+    for days_ago in (55, 40, 10):  # well known: not due for months, last seen 10 days ago
+        known = schedule(known, "correct", 0, 1, now - timedelta(days=days_ago))
+    profile.reviews[f"{base}/count-the-savings"] = known
+    profile.reviews[f"{base}/trace-the-input"] = schedule(None, "incorrect", 0, 1, now - timedelta(days=2))
+    [item] = due_items(library, profile, now)
+    # trace-the-input is due, but count-the-savings was seen longer ago: it stands in.
+    assert (item.question, item.review_of) == ("count-the-savings", "trace-the-input")
+    profile.reviews[f"{base}/count-the-savings"] = schedule(known, "correct", 0, 1, now - timedelta(hours=1))
+    [item] = due_items(library, profile, now)
+    assert (item.question, item.review_of) == ("trace-the-input", None)

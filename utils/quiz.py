@@ -16,6 +16,7 @@ class Item:
     lesson: str  # COURSE/LESSON
     concept: str
     question: str
+    review_of: str | None = None  # the question whose review is due, when another one of its concept is asked
 
     @property
     def concept_key(self):
@@ -31,15 +32,29 @@ class Result:
 
 
 def due_items(library, profile, now):
-    """The questions whose review is due, most overdue first, skipping any
-    that are no longer in the library."""
+    """The reviews that are due, most overdue first, skipping any no longer in
+    the library. A due question is asked as the question of its concept
+    reviewed longest ago (itself, when that is it), so a review tests the idea
+    rather than the memory of one question's wording."""
     known = set(library.lesson_refs())
-    items = []
+    items, asked = [], set()
     for key in due(profile.reviews, now):
-        lesson, concept, question = key.rsplit("/", 2)
-        if lesson in known:
-            items.append(Item(lesson, concept, question))
+        lesson, concept_id, question_id = key.rsplit("/", 2)
+        if lesson not in known:
+            continue
+        concept = next((c for c in library.lesson(lesson).concepts if c.id == concept_id), None)
+        if concept is None or question_id not in {q.id for q in concept.questions}:
+            continue
+        choices = [q.id for q in concept.questions if f"{lesson}/{concept_id}/{q.id}" not in asked]
+        chosen = min(choices, key=lambda qid: _last_review(profile.reviews.get(f"{lesson}/{concept_id}/{qid}")))
+        asked.add(f"{lesson}/{concept_id}/{chosen}")
+        items.append(Item(lesson, concept_id, chosen, None if chosen == question_id else question_id))
     return items
+
+
+def _last_review(card_state):
+    """Sortable: never reviewed first, then the oldest review."""
+    return (card_state or {}).get("last_review") or ""
 
 
 def exam_lessons(library, course_id, started, whole_course=False):
