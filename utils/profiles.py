@@ -12,6 +12,7 @@ import re
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +24,8 @@ from utils.lessons import Style, describe_error
 from utils.yaml_source import load_yaml
 
 SCHEMA_VERSION = 2
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+NAME_CHARS = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+NAME_PATTERN = rf"^{NAME_CHARS}$"
 
 
 class AnalogyRecord(BaseModel):
@@ -248,6 +250,20 @@ def load_profile(path):
         raise document.error(first["loc"], describe_error(first)) from None
 
 
+def check_name(name):
+    """A profile name is a plain file name: checked before any file is touched.
+    fullmatch, so a name ending in a newline is refused too."""
+    if not isinstance(name, str) or not re.fullmatch(NAME_CHARS, name) or len(name) > MAX_NAME:
+        raise UsageError(
+            f"invalid profile name {name!r}: use up to {MAX_NAME} letters, digits, '-', '_' and '.', "
+            "starting with a letter or digit"
+        )
+
+
+# Long enough for any learner's name; short enough that NAME.yaml.bak and temp files fit a file name.
+MAX_NAME = 64
+
+
 class ProfileInUse(UsageError):
     """Another session holds this profile."""
 
@@ -262,6 +278,7 @@ class ProfileStore:
         self.notices = []  # what the learner must be told about how a profile was loaded
 
     def path(self, name):
+        check_name(name)
         return self.folder / f"{name}.yaml"
 
     def names(self):
@@ -269,8 +286,11 @@ class ProfileStore:
         return sorted(p.name[: -len(".yaml")] for p in self.folder.glob("*.yaml") if ".unreadable-" not in p.name)
 
     def existing(self, name):
-        """The learner's saved profile, or None: reading never creates one."""
-        return self.load_or_create(name) if self.path(name).exists() else None
+        """The learner's saved profile, or None: reading never creates, moves or
+        rewrites a file (a damaged one is read from its last good copy)."""
+        if not self.path(name).exists() and not self.backup_path(name).exists():
+            return None
+        return self.load_or_create(name, recover=False)
 
     def required(self, name):
         """The learner's saved profile, for commands that only report on one."""
@@ -289,7 +309,7 @@ class ProfileStore:
         except (OSError, yaml.YAMLError):
             return None
         name = settings.get("profile") if isinstance(settings, dict) else None
-        return name if isinstance(name, str) and re.match(NAME_PATTERN, name) else None
+        return name if isinstance(name, str) and re.fullmatch(NAME_CHARS, name) else None
 
     def set_default_name(self, name):
         atomic_write_text(self.home / "settings.yaml", yaml.safe_dump({"profile": name}))
@@ -297,19 +317,51 @@ class ProfileStore:
     def backup_path(self, name):
         return self.folder / f"{name}.yaml.bak"
 
-    def load_or_create(self, name):
+    def load_or_create(self, name, recover=True):
         """The learner's profile; a new one starts from the shipped example of
         the same name if there is one. A profile that cannot be read is moved
-        aside, never overwritten, and the last good copy takes its place."""
-        if not re.match(NAME_PATTERN, name):
-            raise UsageError(f"invalid profile name '{name}': use letters, digits, '-', '_' and '.'")
+        aside, never overwritten, and the last good copy takes its place; with
+        `recover` false (a command that only reads) nothing on disk changes and
+        the last good copy is read instead. Whatever the file calls itself, the
+        profile is NAME: saves go back to the file that was loaded."""
         path = self.path(name)
         if path.exists():
             try:
-                return load_profile(path)
+                profile = load_profile(path)
             except SourceError as problem:
-                return self._recover(name, problem)
-        return self._fresh(name)
+                profile = self._recover(name, problem) if recover else self._read_backup(name, problem)
+        elif self.backup_path(name).exists():
+            profile = self._restore_missing(name, recover)
+        else:
+            profile = self._fresh(name)
+        if profile.name != name:
+            self.notices.append(
+                f"{path.name} calls its learner '{profile.name}'; it is the profile '{name}' and is saved as {path}."
+            )
+            profile.name = name
+        return profile
+
+    def _read_backup(self, name, problem):
+        try:
+            profile = load_profile(self.backup_path(name))
+        except (SourceError, OSError):
+            raise problem from None
+        self.notices.append(
+            f"Your profile could not be read (line {problem.line}: {problem.message}); showing its last good copy. "
+            "`tutor learn` restores it."
+        )
+        return profile
+
+    def _restore_missing(self, name, recover):
+        """NAME.yaml is gone but its last good copy is here: never start afresh over it."""
+        try:
+            profile = load_profile(self.backup_path(name))
+        except SourceError:
+            return self._fresh(name)
+        if recover:
+            atomic_write_text(self.path(name), self.backup_path(name).read_text(encoding="utf-8"))
+            self.notices.append(f"{self.path(name)} was missing; it was restored from its last good copy.")
+        return profile
 
     def _fresh(self, name):
         example = examples_dir() / f"{name}.yaml"
@@ -323,6 +375,9 @@ class ProfileStore:
             profile, restored = load_profile(self.backup_path(name)), "the last good copy"
         except (SourceError, OSError):
             profile, restored = self._fresh(name), "a fresh profile"
+        if restored == "the last good copy":
+            # Written back at once, so the next command reads a good file.
+            atomic_write_text(self.path(name), self.backup_path(name).read_text(encoding="utf-8"))
         self.notices.append(
             f"Your profile could not be read (line {problem.line}: {problem.message}); "
             f"it was moved to {aside} and {restored} was restored."
@@ -343,6 +398,7 @@ class ProfileStore:
         rather than left to overwrite the first one's turns."""
         from filelock import FileLock, Timeout
 
+        check_name(name)
         self.folder.mkdir(parents=True, exist_ok=True)
         lock = FileLock(self.folder / f"{name}.lock", timeout=0)
         try:
@@ -352,9 +408,12 @@ class ProfileStore:
                 f"profile '{name}' is open in another tutor session; finish that one first, "
                 "or use another profile with --profile NAME"
             ) from None
-        # Temp files of this profile can only be left by a writer that died mid-save.
-        for leftover in self.folder.glob(f".{name}.yaml*.tmp"):
-            leftover.unlink(missing_ok=True)
+        # Temp files of this profile can only be left by a writer that died mid-save. Exactly
+        # this profile's: ".a.yaml.bak.x1y2z3ab.tmp", never those of a profile named "a.yaml".
+        mine = re.compile(rf"\.{re.escape(name)}\.yaml(\.bak)?\.[a-z0-9_]{{8}}\.tmp")
+        for leftover in self.folder.glob(f".{glob_escape(name)}.yaml*.tmp"):
+            if mine.fullmatch(leftover.name):
+                leftover.unlink(missing_ok=True)
         try:
             yield
         finally:

@@ -427,7 +427,7 @@ def _add_to_block_list(text, name):
 
 
 def _check_name(kind, name):
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise UsageError(
             f"invalid {kind} name {name!r}: use lower-case letters, digits and dashes, "
             "starting with a letter or digit (e.g. intro-to-levers)"

@@ -1,0 +1,76 @@
+"""Regression tests for the hardening findings: each fails without its fix."""
+
+import shutil
+
+import pytest
+
+from utils.errors import UsageError
+from utils.profiles import Profile, ProfileStore
+
+
+@pytest.mark.parametrize("name", ["../elsewhere/data", "/tmp/../elsewhere/data", "abc\n", "a" * 65, ""])
+def test_a_bad_profile_name_is_refused_before_any_file_is_touched(tmp_path, name):
+    home = tmp_path / "home"
+    elsewhere = home / "elsewhere"
+    elsewhere.mkdir(parents=True)
+    planted = elsewhere / ".data.yaml.important.tmp"
+    planted.write_text("keep me")
+    store = ProfileStore(home)
+    with pytest.raises(UsageError, match="invalid profile name"):
+        with store.lock(name):
+            pass
+    assert planted.read_text() == "keep me"
+    assert sorted(p.name for p in home.rglob("*")) == [".data.yaml.important.tmp", "elsewhere"]
+
+
+def test_the_leftover_sweep_takes_only_this_profiles_temp_files(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.folder.mkdir(parents=True)
+    others = store.folder / ".a.yaml.yaml.abcd1234.tmp"  # an in-flight save of the profile "a.yaml"
+    mine = store.folder / ".a.yaml.x1y2z3ab.tmp"  # left by a save of "a" that died
+    mine_backup = store.folder / ".a.yaml.bak.q9w8e7r6.tmp"
+    for path in (others, mine, mine_backup):
+        path.write_text("partial")
+    with store.lock("a"):
+        pass
+    assert others.exists() and not mine.exists() and not mine_backup.exists()
+
+
+def test_a_copied_profile_is_saved_to_the_file_it_was_loaded_from(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.save(Profile(name="alice", experience="alice's own"))
+    shutil.copy(store.path("alice"), store.path("carol"))
+    carol = store.load_or_create("carol")
+    assert carol.name == "carol" and any("calls its learner 'alice'" in n for n in store.notices)
+    carol.experience = "carol's"
+    store.save(carol)
+    assert "alice's own" in store.path("alice").read_text()
+    assert "carol's" in store.path("carol").read_text()
+
+
+def test_a_damaged_profile_read_by_a_read_only_command_keeps_everything(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.save(Profile(name="dana", experience="good"))
+    store.path("dana").write_text("name: dana\nlessons: {oops\n")
+    seen = store.existing("dana")
+    assert seen.experience == "good" and "showing its last good copy" in store.notices[-1]
+    assert store.path("dana").read_text() == "name: dana\nlessons: {oops\n"  # nothing moved or rewritten
+    assert not list(store.folder.glob("dana.unreadable-*"))
+    # Under the lock, recovery moves the damaged file aside and writes the good copy back.
+    later = ProfileStore(tmp_path)
+    with later.lock("dana"):
+        profile = later.load_or_create("dana")
+    assert profile.experience == "good" and "good" in later.path("dana").read_text()
+    assert len(list(later.folder.glob("dana.unreadable-*"))) == 1
+
+
+def test_a_missing_profile_with_a_good_copy_is_restored_not_started_afresh(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.save(Profile(name="erin", experience="years of notes"))
+    store.path("erin").unlink()
+    assert store.existing("erin").experience == "years of notes"
+    assert not store.path("erin").exists()  # a read-only command restores nothing
+    with store.lock("erin"):
+        profile = store.load_or_create("erin")
+    assert profile.experience == "years of notes" and store.path("erin").exists()
+    assert "restored from its last good copy" in store.notices[-1]
