@@ -74,3 +74,27 @@ def test_a_missing_profile_with_a_good_copy_is_restored_not_started_afresh(tmp_p
         profile = store.load_or_create("erin")
     assert profile.experience == "years of notes" and store.path("erin").exists()
     assert "restored from its last good copy" in store.notices[-1]
+
+
+def test_an_answer_that_is_not_utf8_is_kept_readable_not_a_crash(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
+    env.update({"TUTOR_HOME": str(tmp_path), "NO_COLOR": "1"})
+    answer = b"the weights are frozen caf\xe9 since march\n"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "learn", "icl-vs-finetuning/what-llms-know"],
+        input=answer,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    [transcript] = tmp_path.rglob("*.jsonl")
+    said = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines()]
+    assert any(e.get("text") == "the weights are frozen caf\ufffd since march" for e in said)

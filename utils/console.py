@@ -46,13 +46,17 @@ def _terminal_reader(history_path):
 
 
 def _line_reader(stream):
+    # Bytes that are not UTF-8 become U+FFFD: what the learner typed is kept, and no
+    # undecodable character can reach a transcript or a profile.
+    binary = getattr(stream, "buffer", None)
+
     def read(prompt):
         if stream is None:  # started with standard input closed
             raise EOFError
-        line = stream.readline()
+        line = binary.readline().decode("utf-8", "replace") if binary is not None else stream.readline()
         if not line:
             raise EOFError
-        return line.rstrip("\n")
+        return line.rstrip("\r\n")
 
     return read
 
