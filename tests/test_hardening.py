@@ -98,3 +98,29 @@ def test_an_answer_that_is_not_utf8_is_kept_readable_not_a_crash(tmp_path):
     [transcript] = tmp_path.rglob("*.jsonl")
     said = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines()]
     assert any(e.get("text") == "the weights are frozen caf\ufffd since march" for e in said)
+
+
+@pytest.mark.parametrize("timeout", ["nan", "-1", "0", "1e309", "inf", "soon"])
+def test_a_bad_llm_timeout_is_refused_at_start(timeout):
+    from utils.call_llm import LLMConfig
+    from utils.errors import LLMUnavailable
+
+    with pytest.raises(LLMUnavailable, match="TUTOR_LLM_TIMEOUT must be a number of seconds above 0"):
+        LLMConfig.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUTOR_LLM_TIMEOUT": timeout})
+
+
+@pytest.mark.parametrize("price", ["nan,nan", "1,inf", "-1,2", "1", "1,2,3"])
+def test_a_bad_price_is_refused(price):
+    from utils.call_llm import price_for
+    from utils.errors import LLMUnavailable
+
+    with pytest.raises(LLMUnavailable, match="TUTOR_PRICE must be"):
+        price_for("any-model", {"TUTOR_PRICE": price})
+
+
+def test_credentials_in_the_base_url_never_reach_the_screen_or_a_transcript():
+    from utils.call_llm import LLMConfig
+
+    config = LLMConfig.from_env({"OPENAI_BASE_URL": "http://user:s3cret@llm.example:8080/v1"})
+    assert config.describe() == "gpt-4o-mini at http://***@llm.example:8080/v1"
+    assert "s3cret" not in repr(config)

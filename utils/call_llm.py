@@ -5,7 +5,9 @@ pays its start-up cost. Tests replace LLMChat with a fake that has the same
 methods, `complete`, `complete_json` and `stream`.
 """
 
+import math
 import os
+import re
 from dataclasses import dataclass
 
 from utils.errors import LLMUnavailable
@@ -27,17 +29,17 @@ class LLMConfig:
     api_key: str | None = None
 
     def __repr__(self):
-        return f"LLMConfig(model={self.model!r}, base_url={self.base_url!r}, timeout={self.timeout})"
+        return f"LLMConfig(model={self.model!r}, base_url={redact(self.base_url)!r}, timeout={self.timeout})"
 
     @classmethod
     def from_env(cls, env=None):
         env = os.environ if env is None else env
-        try:
-            timeout = float(env.get("TUTOR_LLM_TIMEOUT", "60"))
-        except ValueError:
+        timeout = _number(env.get("TUTOR_LLM_TIMEOUT", "60"))
+        if timeout is None or not 0 < timeout <= MAX_TIMEOUT:
             raise LLMUnavailable(
-                f"TUTOR_LLM_TIMEOUT must be a number of seconds, not {env['TUTOR_LLM_TIMEOUT']!r}"
-            ) from None
+                f"TUTOR_LLM_TIMEOUT must be a number of seconds above 0 and at most {MAX_TIMEOUT}, "
+                f"not {env['TUTOR_LLM_TIMEOUT']!r}"
+            )
         return cls(
             model=env.get("TUTOR_MODEL") or DEFAULT_MODEL,
             base_url=env.get("OPENAI_BASE_URL") or None,
@@ -46,7 +48,25 @@ class LLMConfig:
         )
 
     def describe(self):
-        return f"{self.model} at {self.base_url or 'api.openai.com'}"
+        return f"{self.model} at {redact(self.base_url) or 'api.openai.com'}"
+
+
+# An hour: longer than any answer is worth waiting for, short of a typo's 1e309.
+MAX_TIMEOUT = 3600
+
+
+def _number(text):
+    """A finite float, or None."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def redact(url):
+    """A URL with any user name and password in it replaced by '***'."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", url) if url else url
 
 
 # USD per million tokens (prompt, completion), OpenAI's list prices for the models named;
@@ -92,13 +112,12 @@ def price_for(model, env=None):
     """(prompt, completion) USD per million tokens, or None when unknown."""
     env = os.environ if env is None else env
     if env.get("TUTOR_PRICE"):
-        try:
-            prompt, completion = (float(part) for part in env["TUTOR_PRICE"].split(","))
-            return prompt, completion
-        except ValueError:
+        parts = [_number(part) for part in env["TUTOR_PRICE"].split(",")]
+        if len(parts) != 2 or any(part is None or part < 0 for part in parts):
             raise LLMUnavailable(
                 f"TUTOR_PRICE must be 'IN,OUT' dollars per million tokens, not {env['TUTOR_PRICE']!r}"
-            ) from None
+            )
+        return parts[0], parts[1]
     return PRICES_PER_MILLION.get(model)
 
 
