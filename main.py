@@ -579,11 +579,29 @@ COMMANDS = {
 }
 
 
+# learn's options that take a value: the word after one is that value, even if it is a command's name.
+LEARN_VALUE_OPTIONS = {"--profile"}
+
+
+def _names_a_command(argv):
+    """Whether the command line names a command (or asks for help): `tutor --profile review`
+    is `tutor learn` for the profile called review."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in LEARN_VALUE_OPTIONS:
+            skip = True
+        elif arg in COMMANDS or arg in ("-h", "--help"):
+            return True
+    return False
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        if not any(arg in COMMANDS or arg in ("-h", "--help") for arg in argv):
+        if not _names_a_command(argv):
             argv = ["learn", *argv]  # `tutor` alone, or with learn's options, starts a lesson
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)

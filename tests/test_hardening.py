@@ -124,3 +124,12 @@ def test_credentials_in_the_base_url_never_reach_the_screen_or_a_transcript():
     config = LLMConfig.from_env({"OPENAI_BASE_URL": "http://user:s3cret@llm.example:8080/v1"})
     assert config.describe() == "gpt-4o-mini at http://***@llm.example:8080/v1"
     assert "s3cret" not in repr(config)
+
+
+def test_a_profile_named_like_a_command_works_without_naming_learn(tmp_path):
+    from conftest import run_tutor
+
+    result = run_tutor(tmp_path, "--profile", "review", stdin="/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "--profile review` picks up at this question" in " ".join(result.stdout.split())
+    assert (tmp_path / "profiles" / "review.yaml").exists()
