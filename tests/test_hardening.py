@@ -133,3 +133,21 @@ def test_a_profile_named_like_a_command_works_without_naming_learn(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "--profile review` picks up at this question" in " ".join(result.stdout.split())
     assert (tmp_path / "profiles" / "review.yaml").exists()
+
+
+def test_a_key_given_twice_is_an_error_at_its_line():
+    from utils.errors import SourceError
+    from utils.yaml_source import parse_yaml
+
+    with pytest.raises(SourceError) as caught:
+        parse_yaml("format: 1\nconcepts: []\ntitle: x\nconcepts: [a]\n", "lesson.yaml")
+    assert (caught.value.line, caught.value.message) == (4, "duplicate key 'concepts' (first at line 2)")
+
+
+def test_an_integer_too_long_to_read_is_an_error_at_its_line():
+    from utils.errors import SourceError
+    from utils.yaml_source import parse_yaml
+
+    with pytest.raises(SourceError) as caught:
+        parse_yaml("format: 1\nnumber: " + "9" * 5000 + "\n", "course.yaml")
+    assert caught.value.line == 2 and "more than 4,300 digits" in caught.value.message

@@ -106,6 +106,40 @@ def _shape_problem(root):
     return None
 
 
+# Python refuses to turn longer digit strings into an int (CVE-2020-10735's limit).
+MAX_INT_DIGITS = 4300
+INT_TAG = "tag:yaml.org,2002:int"
+
+
+def _content_problem(root):
+    """(message, node) for the first key given twice in one mapping, which YAML
+    would silently let the later one win, or the first integer too long to
+    construct; None when there is none. Run after _shape_problem, so the tree
+    is known to be small and free of cycles."""
+    seen_nodes, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first_line = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in first_line:
+                        return (
+                            f"duplicate key '{key_node.value}' (first at line {first_line[key_node.value]})",
+                            key_node,
+                        )
+                    first_line[key_node.value] = key_node.start_mark.line + 1
+                stack.extend((value_node, key_node))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif node.tag == INT_TAG and sum(c.isdigit() for c in node.value) > MAX_INT_DIGITS:
+            return f"a number of more than {MAX_INT_DIGITS:,} digits", node
+    return None
+
+
 def _reader_error(path, text, exc):
     """A character YAML refuses, at its line and column."""
     character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
@@ -138,6 +172,10 @@ def parse_yaml(text, path):
         if problem:
             mark = root.start_mark
             raise SourceError(path, problem, mark.line + 1, mark.column + 1)
+        found = _content_problem(root) if root is not None else None
+        if found:
+            problem, node = found
+            raise SourceError(path, problem, node.start_mark.line + 1, node.start_mark.column + 1)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
