@@ -151,3 +151,20 @@ def test_an_integer_too_long_to_read_is_an_error_at_its_line():
     with pytest.raises(SourceError) as caught:
         parse_yaml("format: 1\nnumber: " + "9" * 5000 + "\n", "course.yaml")
     assert caught.value.line == 2 and "more than 4,300 digits" in caught.value.message
+
+
+def test_a_course_listing_a_path_for_a_lesson_is_a_lint_error_not_a_crash(tmp_path):
+    from conftest import FIXTURES, run_tutor
+
+    from utils.lint import lint
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    course = root / "demo" / "course.yaml"
+    course.write_text(
+        course.read_text().replace("lessons: [levers]", 'lessons: [levers, "../demo/levers", sub/levers]')
+    )
+    problems = [p for p in lint([root]) if p.path.endswith("course.yaml")]
+    assert len(problems) == 2 and all("should match pattern" in p.message for p in problems), problems
+    result = run_tutor(tmp_path, "courses", env={"TUTOR_LESSONS": str(root)})
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "course.yaml" in result.stderr

@@ -6,14 +6,17 @@ error messages all come from them. docs/lesson-format.md describes each field.
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from utils.errors import SourceError, UsageError
 from utils.yaml_source import load_yaml
 
-Id = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="lower-case letters, digits and dashes")
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+Id = Field(pattern=ID_PATTERN, description="lower-case letters, digits and dashes")
+# A lesson named in course.yaml is a file beside it: no folders, no "..".
+LessonId = Annotated[str, Field(pattern=ID_PATTERN)]
 Style = Literal["mechanical", "visual", "everyday", "mathematical"]
 STYLES = ("mechanical", "visual", "everyday", "mathematical")
 Label = Literal["correct", "partial", "incorrect"]
@@ -167,7 +170,9 @@ class Course(Strict):
     title: str
     summary: str
     prerequisites: list[str] = Field([], description="course ids to do first")
-    lessons: list[str] = Field(min_length=1, description="lesson ids in teaching order; LESSON.yaml beside this file")
+    lessons: list[LessonId] = Field(
+        min_length=1, description="lesson ids in teaching order; LESSON.yaml beside this file"
+    )
 
 
 class ReadingPath(Strict):
