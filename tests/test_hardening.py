@@ -168,3 +168,45 @@ def test_a_course_listing_a_path_for_a_lesson_is_a_lint_error_not_a_crash(tmp_pa
     assert len(problems) == 2 and all("should match pattern" in p.message for p in problems), problems
     result = run_tutor(tmp_path, "courses", env={"TUTOR_LESSONS": str(root)})
     assert result.returncode == 1 and result.stderr.count("\n") == 1 and "course.yaml" in result.stderr
+
+
+def test_control_characters_never_reach_the_terminal_or_the_export(tmp_path):
+    import io
+
+    from utils.console import TutorConsole
+
+    hostile = "ok \x1b]0;pwned\x07 \x1b]52;c;ZXZpbA==\x07 \x1b[2J \u202eevil"
+    out = io.StringIO()
+    console = TutorConsole(input_fn=lambda prompt: hostile, file=out, width=100, echo_input=True)
+    console.panel("Title \x1b[31m", hostile + "\n\n[a link](https://evil.example/x)")
+    console.say(hostile)
+    console.line(hostile)
+    console.notice(hostile)
+    console.rule(hostile)
+    console.ask("> ")
+    list(console.stream_panel("Streamed", iter([hostile])))
+    shown = out.getvalue()
+    assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
+    assert "\\x1b]0;pwned" in shown and "\\u202eevil" in shown
+    assert "https://evil.example/x" in shown  # a link shows where it leads
+
+
+def test_the_export_shows_an_answers_control_characters_escaped():
+    from utils.transcripts import _quote
+
+    assert _quote("fine \x1b[2J answer") == "> fine \\x1b[2J answer"
+
+
+def test_a_lesson_string_with_a_control_character_is_a_lint_error_at_its_line(tmp_path):
+    from conftest import FIXTURES, run_tutor
+
+    from utils.lint import lint
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    levers = root / "demo" / "levers.yaml"
+    levers.write_text(levers.read_text().replace("title: Levers", 'title: "Levers\\e]0;pwned\\a"'))
+    [problem] = lint([root])
+    assert problem.line == 3 and "control character \\x1b" in problem.message
+    result = run_tutor(tmp_path, "learn", "demo/levers", env={"TUTOR_LESSONS": str(root)})
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "\x1b" not in result.stderr

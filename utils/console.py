@@ -13,6 +13,8 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
+from utils.errors import visible
+
 # Panels and text keep a readable measure on wide terminals.
 MEASURE = 88
 
@@ -92,8 +94,13 @@ class TutorConsole:
         # Titles come from lesson files: Text keeps a "[" in them from being read as markup.
         return Panel(body, title=title, title_align="left", border_style=style, width=self.measure)
 
+    @staticmethod
+    def _markdown(text):
+        # Links show their address: an OSC 8 hyperlink hides where it leads.
+        return Markdown(visible(text), hyperlinks=False)
+
     def panel(self, title, markdown, style="cyan"):
-        self.out.print(self._panel(Markdown(markdown), Text(title), style))
+        self.out.print(self._panel(self._markdown(markdown), Text(visible(title)), style))
 
     def stream_panel(self, title, chunks, style="cyan"):
         """Show text as it arrives; returns the whole text."""
@@ -103,25 +110,25 @@ class TutorConsole:
                 text += chunk
             self.panel(title, text, style)
             return text
-        heading = Text(title)
+        heading = Text(visible(title))
         with Live(self._panel("", heading, style), console=self.out) as live:
             for chunk in chunks:
                 text += chunk
-                live.update(self._panel(Markdown(text), heading, style))
+                live.update(self._panel(self._markdown(text), heading, style))
         return text
 
     def say(self, markdown):
-        self.out.print(Markdown(markdown), width=self.measure)
+        self.out.print(self._markdown(markdown), width=self.measure)
 
     def line(self, text, style=None):
-        self.out.print(Text(text, style=style or ""))
+        self.out.print(Text(visible(text), style=style or ""))
 
     def notice(self, text):
         # A one-line notice may hold a path: the terminal's whole width, not the measure.
-        self.out.print(Text(text, style="yellow"))
+        self.out.print(Text(visible(text), style="yellow"))
 
     def rule(self, title=""):
-        self.out.rule(Text(title))
+        self.out.rule(Text(visible(title)))
 
     def print(self, renderable):
         self.out.print(renderable)
@@ -130,5 +137,5 @@ class TutorConsole:
         """One reply from the learner; EOFError when input has ended."""
         reply = self._input_fn(prompt)
         if self.echo_input:
-            self.out.print(Text(prompt + reply, style="bold"))
+            self.out.print(Text(visible(prompt + reply), style="bold"))
         return reply

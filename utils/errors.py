@@ -6,6 +6,27 @@ stderr and the status below. Anything else is a bug and shows a traceback only
 with --debug.
 """
 
+import unicodedata
+
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan source").
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_characters(text):
+    """The control characters in `text` that must never reach a terminal: C0 and
+    C1 controls other than newline and tab (escape sequences, OSC 52 clipboard
+    writes, screen clears) and bidirectional overrides."""
+    return [ch for ch in str(text) if (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in BIDI_CONTROLS]
+
+
+def visible(text):
+    """Text safe for a terminal, lines kept: each control character is shown
+    escaped (\\x1b), never sent as it is."""
+    bad = set(control_characters(text))
+    if not bad:
+        return str(text)
+    return "".join(ch.encode("unicode_escape").decode("ascii") if ch in bad else ch for ch in str(text))
+
 
 def printable(text):
     """Text safe for one terminal line: control characters (a newline in a

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from utils.errors import SourceError, UsageError
+from utils.errors import SourceError, UsageError, control_characters, printable
 from utils.yaml_source import load_yaml
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -24,6 +24,29 @@ Label = Literal["correct", "partial", "incorrect"]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value):
+        """Lesson text reaches the terminal: an escape sequence in it could retitle the
+        window, clear the screen or write the clipboard."""
+        for text in _strings(value):
+            bad = control_characters(text)
+            if bad:
+                raise ValueError(f"control character {printable(bad[0])} in {printable(text[:40])!s}")
+        return value
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
 
 
 class VocabularyTerm(Strict):

@@ -9,6 +9,8 @@ import json
 import os
 from pathlib import Path
 
+from utils.errors import visible
+
 
 def transcript_path(home, profile_name, lesson_ref):
     return Path(home) / "transcripts" / profile_name / (lesson_ref.replace("/", "__") + ".jsonl")
@@ -52,7 +54,7 @@ def read_events(path):
 
 
 def _quote(text):
-    return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())
+    return "\n".join("> " + line if line else ">" for line in visible(text).strip().splitlines())
 
 
 def render_markdown(lesson, lesson_ref, profile_name, events):
