@@ -173,11 +173,12 @@ def learner(args):
     under its lock, and the console, after any notice about how it was loaded."""
     from utils.console import TutorConsole
     from utils.profiles import ProfileStore, data_home
+    from utils.transcripts import history_path
 
     store, name = ProfileStore(data_home()), profile_name(args)
     with store.lock(name):
         profile = store.load_or_create(name)
-        console = TutorConsole(history_path=data_home() / "history")
+        console = TutorConsole(history_path=history_path(data_home(), name))
         for notice in store.notices:
             console.notice(notice)
         yield store, profile, console

@@ -210,3 +210,37 @@ def test_a_lesson_string_with_a_control_character_is_a_lint_error_at_its_line(tm
     assert problem.line == 3 and "control character \\x1b" in problem.message
     result = run_tutor(tmp_path, "learn", "demo/levers", env={"TUTOR_LESSONS": str(root)})
     assert result.returncode == 1 and result.stderr.count("\n") == 1 and "\x1b" not in result.stderr
+
+
+def test_a_transcript_is_never_written_through_a_planted_link(tmp_path):
+    from utils.transcripts import Transcript, transcript_path
+
+    target = tmp_path / "victim.txt"
+    target.write_text("untouched\n")
+    path = transcript_path(tmp_path / "home", "alice", "demo/levers")
+    path.parent.mkdir(parents=True)
+    path.symlink_to(target)
+    transcript = Transcript(path)
+    with pytest.raises(UsageError, match="symbolic link"):
+        transcript.append({"event": "answer", "text": "secret"})
+    assert target.read_text() == "untouched\n"
+
+
+def test_a_learners_files_are_private_and_each_has_their_own_history(tmp_path):
+    import stat
+
+    from utils.transcripts import Transcript, history_path, open_private, transcript_path
+
+    path = transcript_path(tmp_path, "alice", "demo/levers")
+    Transcript(path).append({"event": "answer", "text": "mine"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    store = ProfileStore(tmp_path)
+    store.save(Profile(name="alice"))
+    assert stat.S_IMODE(store.path("alice").stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.folder.stat().st_mode) == 0o700
+    assert history_path(tmp_path, "alice") != history_path(tmp_path, "bob")
+    import os
+
+    os.close(open_private(history_path(tmp_path, "bob")))
+    assert stat.S_IMODE(history_path(tmp_path, "bob").stat().st_mode) == 0o600

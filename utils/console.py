@@ -5,6 +5,7 @@ from an injectable function; by default prompt_toolkit on a terminal (line
 editing, history, Alt+Enter for a new line) and plain line reading otherwise.
 """
 
+import os
 import sys
 
 from rich.console import Console
@@ -13,7 +14,8 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
-from utils.errors import visible
+from utils.errors import UsageError, visible
+from utils.transcripts import open_private
 
 # Panels and text keep a readable measure on wide terminals.
 MEASURE = 88
@@ -35,9 +37,9 @@ def _terminal_reader(history_path):
         event.current_buffer.validate_and_handle()
 
     try:
-        history_path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(open_private(history_path))  # created 0600, never through a planted link
         history = FileHistory(str(history_path))
-    except (AttributeError, OSError):
+    except (TypeError, UsageError):
         history = InMemoryHistory()
     session = PromptSession(history=history, multiline=True, key_bindings=bindings)
 

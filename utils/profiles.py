@@ -182,7 +182,7 @@ def atomic_write_text(path, text):
     """Write via a temp file in the same folder, fsync, then rename over the
     target: a reader sees the old file or the new one, never half of one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -399,7 +399,7 @@ class ProfileStore:
         from filelock import FileLock, Timeout
 
         check_name(name)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = FileLock(self.folder / f"{name}.lock", timeout=0)
         try:
             lock.acquire()

@@ -9,11 +9,29 @@ import json
 import os
 from pathlib import Path
 
-from utils.errors import visible
+from utils.errors import UsageError, visible
 
 
 def transcript_path(home, profile_name, lesson_ref):
     return Path(home) / "transcripts" / profile_name / (lesson_ref.replace("/", "__") + ".jsonl")
+
+
+def history_path(home, profile_name):
+    """The learner's own input history (up-arrow recalls only their answers)."""
+    return Path(home) / "history" / profile_name
+
+
+def open_private(path, flags=os.O_WRONLY | os.O_APPEND | os.O_CREAT):
+    """A learner's file, opened for writing: 0600 in a 0700 folder, and never
+    through a symbolic link someone planted in its place."""
+    path = Path(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if path.is_symlink():
+            raise UsageError(f"{path} is a symbolic link; refusing to write through it") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def disputes_path(home, profile_name):
@@ -32,8 +50,7 @@ class Transcript(list):
         super().append(event)
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
+        with os.fdopen(open_private(self.path), "a", encoding="utf-8") as handle:
             handle.write(json.dumps(event, ensure_ascii=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
