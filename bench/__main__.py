@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import blind, lint_scale, prompt_size, saf, startup, turn_overhead  # noqa: E402
+from bench import MissingData, blind, lint_scale, prompt_size, saf, startup, turn_overhead  # noqa: E402
 
 BENCHMARKS = [lint_scale.run, prompt_size.run, startup.run, turn_overhead.run, blind.run, saf.run]
 RESULTS = ROOT / "bench" / "results"
@@ -74,11 +74,16 @@ def main(argv=None):
         parser.error(f"unknown benchmark {', '.join(unknown)} (known: {', '.join(known)})")
     selected = [known[name] for name in args.names] or BENCHMARKS
 
-    results, failed = [], []
+    results, failed, skipped = [], [], []
     for benchmark in selected:
         start = time.perf_counter()
         try:
             result = benchmark(quick=args.quick)
+        except MissingData as reason:
+            # Data that lives outside the checkout (../shared): say so, do not fail.
+            skipped.append(name_of(benchmark))
+            print(f"benchmark {name_of(benchmark)} skipped: {reason}\n", flush=True)
+            continue
         except Exception:
             failed.append(name_of(benchmark))
             print(f"benchmark {name_of(benchmark)} failed:\n{traceback.format_exc()}", file=sys.stderr)
@@ -95,6 +100,7 @@ def main(argv=None):
         "platform": platform.platform(),
         "benchmarks": results,
         "failed": failed,
+        "skipped": skipped,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -26,6 +26,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bench import MissingData
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "saf"
 SPLITS = {"train": "saf_en_train.jsonl", "test": "saf_en_test_ua.jsonl"}
@@ -195,7 +197,7 @@ def report(data=DEFAULT_DATA):
 def run(quick=False, data=None):
     data = Path(data or DEFAULT_DATA)
     if not (data / SPLITS["train"]).exists():
-        raise FileNotFoundError(f"{data}: no SAF data (saf_en_train.jsonl); give its folder")
+        raise MissingData(f"{data}: no SAF data (saf_en_train.jsonl); give its folder")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     rows, confusions, chosen = report(data)

@@ -137,3 +137,15 @@ def test_blind_accuracy_reports_each_set_with_its_figures(tmp_path):
         for key in ("agreement", "false_accept", "correct_rejected"):
             assert 0 <= row[key] <= 1, (key, row)
         assert_positive(row["answers_per_second"], "answers_per_second")
+
+
+def test_without_the_shared_data_the_saf_benchmark_is_skipped_not_failed(tmp_path, monkeypatch, capsys):
+    import bench.saf
+    from bench.__main__ import main
+
+    monkeypatch.setattr(bench.saf, "DEFAULT_DATA", tmp_path / "no-shared-here")
+    output = tmp_path / "report.json"
+    assert main(["saf", "--quick", "--output", str(output)]) == 0
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert report["skipped"] == ["saf"] and report["failed"] == []
+    assert "benchmark saf skipped: " in capsys.readouterr().out
