@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 from utils.errors import ReplayMismatch, TutorError, UsageError, printable
 
@@ -458,7 +459,7 @@ def command_exam(args):
 
 def command_export(args):
     from utils.lessons import Library
-    from utils.profiles import ProfileStore, atomic_write_text, data_home
+    from utils.profiles import ProfileStore, data_home
     from utils.transcripts import read_events, render_markdown, transcript_path
 
     library, store, name = Library(), ProfileStore(data_home()), profile_name(args)
@@ -471,10 +472,35 @@ def command_export(args):
         raise UsageError(f"no record of {ref} for '{name}' yet: `tutor learn {ref}` starts one")
     text = render_markdown(library.lesson(ref), ref, name, events)
     if args.output:
-        atomic_write_text(args.output, text)
+        write_export(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def write_export(path, text):
+    """An export is the user's own file: a new one is written whole (and readable as
+    any file they make), an existing one or a device, a pipe or a link to one is
+    written in place, keeping its mode, its links and what it is."""
+    from utils.profiles import atomic_write_text
+
+    try:
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder; give a file name, e.g. {path / 'lesson.md'}")
+        if path.exists() or path.is_symlink():
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            atomic_write_text(path, text)
+            path.chmod(0o666 & ~_umask())
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def command_progress(args):

@@ -187,3 +187,24 @@ def test_an_unreadable_profile_is_reported_in_one_line_where_it_went(tmp_path):
     said = " ".join(result.stdout.split())  # the notice may wrap at the terminal's width
     assert "Your profile could not be read (line 3: invalid YAML" in said
     assert f"it was moved to {aside} and a fresh profile was restored." in said
+
+
+def test_export_keeps_an_existing_files_mode_and_links_and_refuses_a_folder(home, tmp_path):
+    import os
+    import stat
+
+    existing = tmp_path / "shared.md"
+    existing.write_text("old")
+    existing.chmod(0o644)
+    os.link(existing, tmp_path / "hard-link.md")
+    link = tmp_path / "via-link.md"
+    link.symlink_to(existing)
+    for target in (existing, link):
+        result = tutor(home, "export", "icl-vs-finetuning/what-llms-know", "-o", str(target), "--profile", "newcomer")
+        assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o644 and link.is_symlink()
+    assert (tmp_path / "hard-link.md").read_text().startswith('# What Does an LLM Actually "Know"?')
+    folder = tutor(home, "export", "icl-vs-finetuning/what-llms-know", "-o", str(tmp_path), "--profile", "newcomer")
+    assert folder.returncode == 1 and folder.stderr.count("\n") == 1 and "is a folder" in folder.stderr
+    device = tutor(home, "export", "icl-vs-finetuning/what-llms-know", "-o", "/dev/null", "--profile", "newcomer")
+    assert device.returncode == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode)
