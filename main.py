@@ -113,6 +113,16 @@ def build_parser():
     return parser
 
 
+def read_profile(store, name, required=True):
+    """A profile for a command that only reads it, with any notice about how it
+    was read (a damaged file, dropped entries) on standard error."""
+    profile = store.required(name) if required else store.existing(name)
+    for notice in store.notices:
+        print(f"tutor: note: {printable(notice)}", file=sys.stderr)
+    store.notices.clear()
+    return profile
+
+
 def profile_name(args):
     """--profile, else $TUTOR_PROFILE, else the one `tutor profile use` chose, else 'learner'."""
     from utils.profiles import ProfileStore, data_home
@@ -223,7 +233,7 @@ def command_courses(args):
     library = Library()
     store = ProfileStore(data_home())
     name = profile_name(args)
-    profile = store.existing(name)
+    profile = read_profile(store, name, required=False)
     catalogue = []
     for course in library.courses().values():
         lessons = []
@@ -378,7 +388,7 @@ def command_path(args):
         raise UsageError(f"unknown reading path '{args.name}' (known: {', '.join(paths) or 'none'})")
     store = ProfileStore(data_home())
     name = profile_name(args)
-    profile = store.existing(name)
+    profile = read_profile(store, name, required=False)
     reading_path = paths[args.name]
     out.print(f"[bold]{escape(reading_path.title)}[/bold]")
     out.print(escape(reading_path.description), style="dim")
@@ -463,7 +473,7 @@ def command_export(args):
     from utils.transcripts import read_events, render_markdown, transcript_path
 
     library, store, name = Library(), ProfileStore(data_home()), profile_name(args)
-    profile = store.required(name)
+    profile = read_profile(store, name)
     ref = library.resolve(args.lesson) if args.lesson else profile.current_lesson
     if not ref:
         raise UsageError("no lesson yet: name one, e.g. `tutor export COURSE/LESSON`")
@@ -511,7 +521,7 @@ def command_progress(args):
 
     store = ProfileStore(data_home())
     name = profile_name(args)
-    TutorConsole().print(progress_view(Library(), store.required(name)))
+    TutorConsole().print(progress_view(Library(), read_profile(store, name)))
     return EXIT_OK
 
 
@@ -554,7 +564,7 @@ def command_profile(args):
         return EXIT_OK
     from utils.progress import profile_overview
 
-    console.say(profile_overview(store.required(name)))
+    console.say(profile_overview(read_profile(store, name)))
     return EXIT_OK
 
 

@@ -244,3 +244,27 @@ def test_a_learners_files_are_private_and_each_has_their_own_history(tmp_path):
 
     os.close(open_private(history_path(tmp_path, "bob")))
     assert stat.S_IMODE(history_path(tmp_path, "bob").stat().st_mode) == 0o600
+
+
+def test_hand_edited_profile_fields_are_dropped_and_named_losing_nothing_else(tmp_path):
+    import yaml
+    from conftest import FIXTURES, run_tutor
+
+    store = ProfileStore(tmp_path)
+    store.save(Profile(name="learner", experience="keep this", active_days=["2026-12-01"]))
+    data = yaml.safe_load(store.path("learner").read_text())
+    data["active_days"] = ["not-a-date", "2026-12-01"]
+    data["reviews"] = {
+        "no-slash": {"due": "2026-12-07T00:00:00+00:00"},
+        "a/b/c/no-due": {"state": 1},
+        "a/b/c/naive": {"due": "2026-12-07T00:00:00"},
+    }
+    data["mastery"] = {"a/b/c": "high", "a/b/d": 0.5}
+    store.path("learner").write_text(yaml.safe_dump(data))
+    for command in (["progress"], ["profile", "show"], ["review"], ["learn", "demo/levers"]):
+        result = run_tutor(tmp_path, *command, stdin="/quit\n", env={"TUTOR_LESSONS": str(FIXTURES)})
+        assert result.returncode == 0, (command, result.stderr)
+        said = " ".join((result.stdout + result.stderr).split())
+        assert "dropped entries no command could use" in said and "'not-a-date'" in said, command
+    kept = ProfileStore(tmp_path).load_or_create("learner")
+    assert kept.experience == "keep this" and kept.active_days[0] == "2026-12-01" and kept.mastery["a/b/d"] == 0.5

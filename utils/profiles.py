@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from glob import escape as glob_escape
 from pathlib import Path
 from typing import Literal
@@ -231,13 +231,61 @@ def migrate(data):
     return data
 
 
-def load_profile(path):
-    """Parse and migrate a profile file; a problem is a SourceError at its line."""
+def _is_date(text):
+    try:
+        date.fromisoformat(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_card(key, card):
+    """A review entry the scheduler can use: COURSE/LESSON/CONCEPT/QUESTION -> a card
+    whose due date carries its time zone."""
+    if not isinstance(key, str) or key.count("/") < 3 or not isinstance(card, dict):
+        return False
+    try:
+        return datetime.fromisoformat(card["due"]).tzinfo is not None
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def repair_entries(data):
+    """(data, problems): a hand-edited profile keeps everything that can be read. An
+    entry of the day list, the review cards or the mastery table that no command could
+    use is dropped, and each dropped entry is named, so nothing else is lost."""
+    problems = []
+    days = data.get("active_days")
+    if isinstance(days, list):
+        bad = [d for d in days if not _is_date(d)]
+        if bad:
+            data["active_days"] = [d for d in days if _is_date(d)]
+            problems.append(f"active_days: {', '.join(map(repr, bad))} (not dates)")
+    reviews = data.get("reviews")
+    if isinstance(reviews, dict):
+        bad = [k for k, card in reviews.items() if not _is_card(k, card)]
+        if bad:
+            data["reviews"] = {k: card for k, card in reviews.items() if k not in bad}
+            problems.append(f"reviews: {', '.join(map(repr, bad))} (no usable due date)")
+    mastery = data.get("mastery")
+    if isinstance(mastery, dict):
+        bad = [k for k, p in mastery.items() if not isinstance(p, (int, float)) or not 0 <= p <= 1]
+        if bad:
+            data["mastery"] = {k: p for k, p in mastery.items() if k not in bad}
+            problems.append(f"mastery: {', '.join(map(repr, bad))} (not a probability)")
+    return data, problems
+
+
+def load_profile(path, repairs=None):
+    """Parse and migrate a profile file; a problem is a SourceError at its line.
+    Unusable entries are dropped and described in `repairs` (see repair_entries)."""
     document = load_yaml(path)
     if document.not_a_mapping():
         raise document.error((), document.not_a_mapping())
     try:
-        data = migrate(dict(document.data))
+        data, problems = repair_entries(migrate(dict(document.data)))
+        if repairs is not None and problems:
+            repairs.append(f"{path}: dropped entries no command could use: {'; '.join(problems)}.")
     except NewerProfile as exc:
         # Not damage: the learner's file stays exactly where it is.
         raise UsageError(f"{path}: {exc}") from None
@@ -327,7 +375,7 @@ class ProfileStore:
         path = self.path(name)
         if path.exists():
             try:
-                profile = load_profile(path)
+                profile = load_profile(path, self.notices)
             except SourceError as problem:
                 profile = self._recover(name, problem) if recover else self._read_backup(name, problem)
         elif self.backup_path(name).exists():
