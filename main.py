@@ -4,7 +4,9 @@ graph; every error is handled here, once.
 Exit statuses:
     0    success
     1    a problem with the input: lesson or profile file, command line,
-         replay script, or a `replay --check` that found a difference
+         replay script, or a `replay --check` that found a difference; or a file
+         or folder the tutor must use that the machine refuses (read-only, full,
+         not a folder, a name too long, no permission)
     70   an internal error (a bug): one line, or a traceback with --debug
     130  interrupted with Ctrl-C (progress is saved first)
     141  the reader of the output went away (e.g. `tutor courses --json | head`)
@@ -657,6 +659,11 @@ def main(argv=None):
     except Exception as exc:
         if debug:
             raise
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # The environment, not the tutor: a read-only or full disk, a file where a folder
+            # should be, a name too long. Learner data is written atomically: nothing is half-done.
+            print(f"tutor: error: cannot use {printable(exc.filename)}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_ERROR
         print(
             f"tutor: internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for a traceback)",
             file=sys.stderr,

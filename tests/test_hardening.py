@@ -268,3 +268,26 @@ def test_hand_edited_profile_fields_are_dropped_and_named_losing_nothing_else(tm
         assert "dropped entries no command could use" in said and "'not-a-date'" in said, command
     kept = ProfileStore(tmp_path).load_or_create("learner")
     assert kept.experience == "keep this" and kept.active_days[0] == "2026-12-01" and kept.mastery["a/b/d"] == 0.5
+
+
+@pytest.mark.parametrize("setup", ["home-is-a-file", "read-only-home", "long-lesson-name"])
+def test_environment_faults_are_one_line_errors(tmp_path, setup):
+    import os
+
+    from conftest import run_tutor
+
+    home = tmp_path / "home"
+    args = ["learn", "icl-vs-finetuning/what-llms-know"]
+    if setup == "home-is-a-file":
+        home.write_text("not a folder")
+    elif setup == "read-only-home":
+        home.mkdir()
+        home.chmod(0o500)
+        if os.geteuid() == 0:
+            pytest.skip("root writes through read-only permissions")
+    else:
+        args = ["new", "course", "x" * 300]
+    result = run_tutor(home, *args, stdin="/quit\n")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("tutor: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "internal error" not in result.stderr
