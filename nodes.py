@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pocketflow import Node
 
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
+from utils.call_llm import ServerResting
 from utils.grading import grade, reveals
 from utils.ladder import next_step, worked_answer, wrong_answers_exhausted
 from utils.progress import count_days, streak
@@ -75,6 +76,8 @@ def _now():
 
 
 def _fallback_notice(exc):
+    if isinstance(exc, ServerResting):
+        return f"{str(exc)[0].upper()}{str(exc)[1:]}; the offline engine takes this turn."
     return f"The LLM did not answer ({type(exc).__name__}); the offline engine takes this turn."
 
 

@@ -41,6 +41,7 @@ class Reply:
     delay: float = 0.0
     finish_reason: str = "stop"
     cut_after: int | None = None  # streamed: drop the connection after this many pieces
+    piece_delay: float = 0.0  # streamed: seconds between pieces (a server that trickles)
 
     def pieces(self):
         if self.chunks is not None:
@@ -266,6 +267,8 @@ def _handler_for(chat):
                 if number == reply.cut_after:
                     self.close_connection = True
                     return  # cut mid-stream: no finish, no [DONE]
+                if reply.piece_delay:
+                    chat._wait(reply.piece_delay)
                 event({"content": piece})
             event({}, reply.finish_reason)
             self.wfile.write(b"data: [DONE]\n\n")

@@ -8,6 +8,7 @@ methods, `complete`, `complete_json` and `stream`.
 import math
 import os
 import re
+import time
 from dataclasses import dataclass
 
 from utils.errors import LLMUnavailable
@@ -49,6 +50,18 @@ class LLMConfig:
 
     def describe(self):
         return f"{self.model} at {redact(self.base_url) or 'api.openai.com'}"
+
+
+# Bounds on one reply: an explanation or a grade is a few hundred tokens; a server that
+# sends megabytes is cut, and says so.
+MAX_REPLY_TOKENS = 2000
+MAX_REPLY_CHARS = 20_000
+# After a timeout the server is left alone this long before it is tried again.
+REST_SECONDS = 120
+
+
+class ServerResting(Exception):
+    """A call not sent: the server timed out a moment ago (the circuit breaker is open)."""
 
 
 # An hour: longer than any answer is worth waiting for, short of a typo's 1e309.
@@ -114,9 +127,7 @@ def price_for(model, env=None):
     if env.get("TUTOR_PRICE"):
         parts = [_number(part) for part in env["TUTOR_PRICE"].split(",")]
         if len(parts) != 2 or any(part is None or part < 0 for part in parts):
-            raise LLMUnavailable(
-                f"TUTOR_PRICE must be 'IN,OUT' dollars per million tokens, not {env['TUTOR_PRICE']!r}"
-            )
+            raise LLMUnavailable(f"TUTOR_PRICE must be 'IN,OUT' dollars per million tokens, not {env['TUTOR_PRICE']!r}")
         return parts[0], parts[1]
     return PRICES_PER_MILLION.get(model)
 
@@ -161,12 +172,25 @@ class LLMChat:
         self._json_mode, self._json_mode_works = JSON_MODES[0], False
         self.usage = Usage()
         self.price = price_for(config.model)
+        self._resting_until = 0.0
         self._client = openai.OpenAI(
             api_key=config.api_key or "not-needed",
             base_url=config.base_url,
             timeout=config.timeout,
             max_retries=2,
         )
+
+    def _check_awake(self):
+        """The circuit breaker: after a timeout or a lost connection the server is
+        left alone for REST_SECONDS, every call failing at once, so a hung server
+        costs one wait, not one per turn; then it is tried again."""
+        left = self._resting_until - time.monotonic()
+        if left > 0:
+            raise ServerResting(f"the LLM did not answer in time; it is left alone for {REST_SECONDS // 60} minutes")
+
+    def _note_failure(self, exc):
+        if type(exc).__name__ in ("APITimeoutError", "APIConnectionError") or isinstance(exc, TimeoutError):
+            self._resting_until = time.monotonic() + REST_SECONDS
 
     def complete(self, messages):
         return self._complete(self._client, messages, {})
@@ -193,10 +217,18 @@ class LLMChat:
             return reply
 
     def _complete(self, client, messages, extra):
-        response = client.chat.completions.create(model=self.config.model, messages=messages, **extra)
+        self._check_awake()
+        try:
+            response = client.chat.completions.create(
+                model=self.config.model, messages=messages, max_tokens=MAX_REPLY_TOKENS, **extra
+            )
+        except Exception as exc:
+            self._note_failure(exc)
+            raise
         if not response.choices:
             raise ValueError("the LLM answered with no choices")
-        content = response.choices[0].message.content or ""
+        # A server that ignores max_tokens still cannot fill a prompt, a profile or a transcript.
+        content = (response.choices[0].message.content or "")[:MAX_REPLY_CHARS]
         if response.usage:
             self.usage.add(response.usage.prompt_tokens, response.usage.completion_tokens)
         else:
@@ -206,17 +238,36 @@ class LLMChat:
     def stream(self, messages):
         """Yields text as it arrives. The request is sent before the first
         chunk is asked for, so a refused connection fails here, not later."""
-        response = self._client.chat.completions.create(model=self.config.model, messages=messages, stream=True)
+        self._check_awake()
+        deadline = time.monotonic() + self.config.timeout
+        try:
+            response = self._client.chat.completions.create(
+                model=self.config.model, messages=messages, stream=True, max_tokens=MAX_REPLY_TOKENS
+            )
+        except Exception as exc:
+            self._note_failure(exc)
+            raise
 
         def chunks():
             finished, text = False, ""
             for event in response:
+                # TUTOR_LLM_TIMEOUT bounds the whole reply, not only the wait for each piece.
+                if time.monotonic() > deadline:
+                    response.close()
+                    self._resting_until = time.monotonic() + REST_SECONDS
+                    raise TimeoutError(f"the LLM's reply took longer than {self.config.timeout:g} s")
                 if not event.choices:
                     continue
                 choice = event.choices[0]
                 if choice.delta and choice.delta.content:
-                    text += choice.delta.content
-                    yield choice.delta.content
+                    piece = choice.delta.content[: MAX_REPLY_CHARS - len(text)]
+                    text += piece
+                    yield piece
+                    if len(text) >= MAX_REPLY_CHARS:
+                        response.close()
+                        yield f"\n\n*(The reply was cut at {MAX_REPLY_CHARS:,} characters.)*"
+                        finished = True
+                        break
                 finished = finished or bool(choice.finish_reason)
             self.usage.add(_estimate(m["content"] for m in messages), _estimate([text]), estimated=True)
             # A dropped connection ends the stream quietly; only a finish reason says it is whole.
