@@ -28,7 +28,7 @@ from utils.session import (
 )
 from utils.stretch import is_strong, stretch_for
 from utils.teachers import OfflineTeacher, authored_probe
-from utils.turns import lesson_words, read_turn
+from utils.turns import MAX_ANSWER_CHARS, bounded, lesson_words, read_turn
 from utils.verdicts import answer_after_confirming, concern, confirming_question, needs_confirming, why_text
 
 OFFLINE = OfflineTeacher()
@@ -69,6 +69,13 @@ def _read_reply(console):
         return reply
     except EOFError:
         return None
+
+
+def _bounded_answer(shared, answer):
+    answer, cut = bounded(answer)
+    if cut:
+        shared["console"].notice(f"That answer is long: I read its first {MAX_ANSWER_CHARS:,} characters.")
+    return answer
 
 
 def _now():
@@ -207,6 +214,8 @@ class AskQuestion(Node):
     def post(self, shared, p, parsed):
         action, answer = parsed
         turn = shared["turn"]
+        if action == "answer":
+            answer = _bounded_answer(shared, answer)
         if p["shown"]:
             turn["question_shown"] = True
             shared["transcript"].append(
@@ -891,6 +900,7 @@ class QuizAsk(Node):
         action, answer = parsed
         quiz = shared["quiz"]
         if action == "answer":
+            answer = _bounded_answer(shared, answer)
             quiz["current"] = {"lesson": p["lesson"], "question": p["question"], "answer": answer}
             return "answer"
         if action == "skip":

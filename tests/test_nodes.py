@@ -457,3 +457,13 @@ def test_a_review_asked_in_place_of_another_answers_both_reviews(make_console, d
     }
     assert nodes.QuizGrade().run(data) == "next"
     assert set(profile.reviews) == {"demo/levers/torque/why-long", "demo/levers/torque/an-older-question"}
+
+
+def test_a_pasted_document_is_read_only_up_to_the_bound(shared):
+    from utils.turns import MAX_ANSWER_CHARS
+
+    data = shared(["torque is force times distance " * 1000])
+    assert nodes.AskQuestion().run(data) == "answer"
+    assert len(data["turn"]["answer"]) == MAX_ANSWER_CHARS
+    assert "That answer is long" in data["console"].text
+    assert len(data["transcript"][-1]["text"]) == MAX_ANSWER_CHARS

@@ -59,6 +59,16 @@ FILLERS = {"hmm", "hm", "um", "umm", "uh", "ok", "okay", "lol", "k", "eh", "meh"
 ANSWER_WORDS = {"yes", "no", "yeah", "yep", "nope", "not", "never", "none", "both", "neither", "same"}
 
 
+# An answer longer than this is cut: a paste of a whole document would fill every prompt,
+# transcript line and profile it reaches.
+MAX_ANSWER_CHARS = 4000
+
+
+def bounded(answer):
+    """(answer, was_cut): the answer, cut to MAX_ANSWER_CHARS."""
+    return answer[:MAX_ANSWER_CHARS], len(answer) > MAX_ANSWER_CHARS
+
+
 @dataclass(frozen=True)
 class Turn:
     kind: str  # answer | dont_know | question | request | unclear
