@@ -291,3 +291,17 @@ def test_environment_faults_are_one_line_errors(tmp_path, setup):
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("tutor: error: ") and result.stderr.count("\n") == 1, result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_lint_never_prints_a_file_names_escape_sequence(tmp_path, capsys):
+    from conftest import FIXTURES
+
+    import main
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    hostile = root / "demo" / "evil\x1b]0;pwned\x07.yaml"
+    hostile.write_text("format: 1\nid: nope\n")
+    assert main.main(["lint", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "evil\\x1b]0;pwned\\x07.yaml" in out

@@ -27,7 +27,8 @@ class Problem:
     message: str
 
     def __str__(self):
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+        # A file name or a message can hold an escape sequence: never send one raw.
+        return printable(f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}")
 
     def as_json(self):
         return {
