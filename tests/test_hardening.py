@@ -305,3 +305,15 @@ def test_lint_never_prints_a_file_names_escape_sequence(tmp_path, capsys):
     assert main.main(["lint", str(root)]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "evil\\x1b]0;pwned\\x07.yaml" in out
+
+
+def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_untouched(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.folder.mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (store.folder / "alice.lock").symlink_to(victim)
+    with pytest.raises(UsageError, match="symbolic link"):
+        with store.lock("alice"):
+            pass
+    assert victim.read_text() == "precious"

@@ -448,7 +448,11 @@ class ProfileStore:
 
         check_name(name)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = FileLock(self.folder / f"{name}.lock", timeout=0)
+        path = self.folder / f"{name}.lock"
+        if path.is_symlink():
+            # Taking the lock truncates its file: never the target of a planted link.
+            raise UsageError(f"{path} is a symbolic link; remove it to use this profile")
+        lock = FileLock(path, timeout=0)
         try:
             lock.acquire()
         except Timeout:
