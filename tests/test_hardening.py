@@ -317,3 +317,62 @@ def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_untouched(tmp_p
         with store.lock("alice"):
             pass
     assert victim.read_text() == "precious"
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_nothing_the_console_prints_holds_a_control_character(text):
+    import io
+
+    from utils.console import TutorConsole
+    from utils.errors import control_characters
+
+    out = io.StringIO()
+    console = TutorConsole(input_fn=lambda prompt: text, file=out, width=80, echo_input=True)
+    console.panel(text, text)
+    console.say(text or "x")
+    console.line(text)
+    console.notice(text)
+    console.rule(text)
+    console.ask("> ")
+    list(console.stream_panel(text, iter([text])))
+    assert control_characters(out.getvalue()) == []
+
+
+entry_text = st.one_of(st.text(max_size=12), st.integers(), st.floats(allow_nan=True), st.none())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    days=st.lists(st.one_of(st.dates().map(str), entry_text), max_size=4),
+    reviews=st.dictionaries(st.text(max_size=12), st.dictionaries(st.sampled_from(["due", "state"]), entry_text)),
+    mastery=st.dictionaries(st.text(max_size=8), entry_text, max_size=3),
+)
+def test_any_hand_edit_of_the_learner_tables_leaves_every_command_working(tmp_path, days, reviews, mastery):
+    from datetime import datetime, timezone
+
+    import yaml
+
+    from utils.lessons import Library
+    from utils.profiles import ProfileStore
+    from utils.progress import progress_view, streak
+    from utils.reviews import due
+
+    home = tmp_path / f"h{abs(hash((str(days), str(reviews), str(mastery))))}"
+    store = ProfileStore(home)
+    store.save(Profile(name="fuzz", experience="keep"))
+    data = yaml.safe_load(store.path("fuzz").read_text())
+    data.update(active_days=days, reviews=reviews, mastery=mastery)
+    store.path("fuzz").write_text(yaml.safe_dump(data))
+    profile = ProfileStore(home).load_or_create("fuzz")
+    now = datetime(2026, 12, 6, tzinfo=timezone.utc)
+    streak(profile.active_days, now.date())
+    due(profile.reviews, now)
+    from conftest import FIXTURES
+
+    progress_view(Library(FIXTURES), profile, now)
+    assert profile.experience == "keep"
