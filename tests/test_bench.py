@@ -140,6 +140,7 @@ def test_blind_accuracy_reports_each_set_with_its_figures(tmp_path):
 
 
 def test_without_the_shared_data_the_saf_benchmark_is_skipped_not_failed(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))  # bench/ is not installed: it runs from a checkout
     import bench.saf
     from bench.__main__ import main
 
