@@ -67,6 +67,20 @@ def profile():
     return Profile(name="tester", thinking_style="mechanical")
 
 
+def edited_library(tmp_path, file="demo/levers.yaml", old="", new=""):
+    """A copy of the fixture library at tmp_path/lessons with `old` replaced by
+    `new` once in `file`; the copy's root."""
+    import shutil
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES, root)
+    path = root / file
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {file}"
+    path.write_text(text.replace(old, new, 1))
+    return root
+
+
 def an_analogy(analogy_id, style="everyday", term=None):
     from utils.lessons import Analogy
 

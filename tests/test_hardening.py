@@ -154,16 +154,12 @@ def test_an_integer_too_long_to_read_is_an_error_at_its_line():
 
 
 def test_a_course_listing_a_path_for_a_lesson_is_a_lint_error_not_a_crash(tmp_path):
-    from conftest import FIXTURES, run_tutor
+    from conftest import edited_library, run_tutor
 
     from utils.lint import lint
 
-    root = tmp_path / "lessons"
-    shutil.copytree(FIXTURES, root)
-    course = root / "demo" / "course.yaml"
-    course.write_text(
-        course.read_text().replace("lessons: [levers]", 'lessons: [levers, "../demo/levers", sub/levers]')
-    )
+    listed = 'lessons: [levers, "../demo/levers", sub/levers]'
+    root = edited_library(tmp_path, "demo/course.yaml", "lessons: [levers]", listed)
     problems = [p for p in lint([root]) if p.path.endswith("course.yaml")]
     assert len(problems) == 2 and all("should match pattern" in p.message for p in problems), problems
     result = run_tutor(tmp_path, "courses", env={"TUTOR_LESSONS": str(root)})
@@ -198,14 +194,11 @@ def test_the_export_shows_an_answers_control_characters_escaped():
 
 
 def test_a_lesson_string_with_a_control_character_is_a_lint_error_at_its_line(tmp_path):
-    from conftest import FIXTURES, run_tutor
+    from conftest import edited_library, run_tutor
 
     from utils.lint import lint
 
-    root = tmp_path / "lessons"
-    shutil.copytree(FIXTURES, root)
-    levers = root / "demo" / "levers.yaml"
-    levers.write_text(levers.read_text().replace("title: Levers", 'title: "Levers\\e]0;pwned\\a"'))
+    root = edited_library(tmp_path, old="title: Levers", new='title: "Levers\\e]0;pwned\\a"')
     [problem] = lint([root])
     assert problem.line == 3 and "control character \\x1b" in problem.message
     result = run_tutor(tmp_path, "learn", "demo/levers", env={"TUTOR_LESSONS": str(root)})

@@ -4,7 +4,7 @@ import json
 import re
 import shutil
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, edited_library
 
 import main
 from utils.lessons import SCHEMA_FILES, json_schema
@@ -182,11 +182,8 @@ def test_confused_with_must_name_a_concept_or_a_known_lesson(tmp_path):
 
 def test_a_reference_answer_on_mixed_evidence_is_a_warning_naming_the_statement(tmp_path):
     # A learner who typed the reference answer would be asked to confirm it.
-    root = tmp_path / "lessons"
-    shutil.copytree(FIXTURES, root)
-    levers = root / "demo" / "levers.yaml"
     reference = "so a longer arm needs less force for the same torque."
-    levers.write_text(levers.read_text().replace(reference, reference + " A short arm needs a larger force."))
+    root = edited_library(tmp_path, old=reference, new=reference + " A short arm needs a larger force.")
     [problem] = lint([root])
     assert (problem.line, problem.severity) == (26, "warning")
     assert problem.message == (
@@ -196,15 +193,12 @@ def test_a_reference_answer_on_mixed_evidence_is_a_warning_naming_the_statement(
 
 
 def test_a_diagram_too_wide_for_80_columns_is_a_warning(tmp_path):
-    root = tmp_path / "lessons"
-    shutil.copytree(FIXTURES, root)
-    levers = root / "demo" / "levers.yaml"
     wide = "x" * 75
-    text = levers.read_text().replace(
-        "    explanation: Torque is force times distance from the pivot.\n",
-        "    explanation: |\n      Torque is force times distance from the pivot.\n\n"
+    root = edited_library(
+        tmp_path,
+        old="    explanation: Torque is force times distance from the pivot.\n",
+        new="    explanation: |\n      Torque is force times distance from the pivot.\n\n"
         f"      ```text\n      {wide}\n      ```\n",
     )
-    levers.write_text(text)
     [problem] = lint([root])
     assert problem.severity == "warning" and "a diagram line is 75 characters wide" in problem.message
