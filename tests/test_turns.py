@@ -69,6 +69,10 @@ def test_a_question_back_is_a_question_only_when_it_states_nothing():
         "when one side is heavier",
         "what matters is the rank",
         "not sure but the weights stay frozen",
+        # from the blind answers: long lines that open like questions, and a hedged guess
+        "When you add a second adapter it overwrites the first one's weights, so you get the last one",
+        "What is going on is that the learning rate was copied from a full fine-tuning script",
+        "Not sure, but maybe the held-out set is just harder than the training set?",
     ],
 )
 def test_answers_stay_answers(text):

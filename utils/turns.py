@@ -30,7 +30,8 @@ DONT_KNOW = re.compile(
     r"(?:\s+(?:sorry|tbh|honestly|at\s+all|really))*$"
 )
 POLITE = r"(?:can\s+you\s+|could\s+you\s+|please\s+)?"
-DONT_KNOW_OPENING = re.compile(r"^(?:i\s+)?(?:do\s*n[o']?t|dont|don't)\s+know\b|^(?:no\s+idea|idk|not\s+sure)\b")
+# "Not sure, but maybe …" is a hedge before a guess: it is graded, not read as "I don't know".
+DONT_KNOW_OPENING = re.compile(r"^(?:i\s+)?(?:do\s*n[o']?t|dont|don't)\s+know\b|^(?:no\s+idea|idk)\b")
 REQUESTS = {
     "repeat": re.compile(
         rf"^{POLITE}(?:say\s+(?:it|that)\s+again|repeat(?:\s+(?:it|that|the\s+question))?|again"
@@ -49,11 +50,16 @@ REQUESTS = {
         r"(?:\s+please)?$"
     ),
 }
+# Without a "?", a short line that opens with a question word and a verb ("what is",
+# "how does") is a question; a longer one is an answer that happens to open that way.
+QUESTION_MAX_WORDS = 8
 # Without a "?", a question opens with a question word and a verb ("what is", "how does")
 # or an inverted verb ("is it", "does the"); "when one side is heavier" is an answer.
 QUESTION_WORDS = {"what", "why", "how", "which", "who", "where", "when", "whats", "wait"}
 ASKING_VERBS = {"is", "are", "was", "were", "does", "do", "did", "can", "could", "would", "should", "will", "s"}
 INVERTED_SUBJECTS = {"it", "this", "that", "there", "you", "i", "we", "they", "the", "a", "an"}
+# A guess put as a question ("maybe it's the rank?") is a tentative answer, not a question back.
+HEDGE = re.compile(r"\b(?:maybe|perhaps|probably|i think|i guess|i'd guess|my guess|could it be)\b")
 # Lines that say nothing at all; a lone "yes" or "no" is an answer (graded, and short).
 FILLERS = {"hmm", "hm", "um", "umm", "uh", "ok", "okay", "lol", "k", "eh", "meh", "huh", "erm", "what"}
 ANSWER_WORDS = {"yes", "no", "yeah", "yep", "nope", "not", "never", "none", "both", "neither", "same"}
@@ -87,8 +93,10 @@ def looks_like_a_question(text):
         return True
     if len(words) < 2:
         return False
+    if len(words) > QUESTION_MAX_WORDS:
+        return False  # "What is going on is that …" answers
     first, second = words[0], words[1]
-    return (first in QUESTION_WORDS and second in ASKING_VERBS | {"you", "do"}) or (
+    return (first in QUESTION_WORDS and second in ASKING_VERBS) or (
         first in ASKING_VERBS and second in INVERTED_SUBJECTS
     )
 
@@ -109,7 +117,7 @@ def read_turn(text, known_words, states_something):
         return Turn("unclear")
     if DONT_KNOW_OPENING.match(plain) and not states_something(text):
         return Turn("dont_know")  # "I don't know, maybe something with weights?"
-    if looks_like_a_question(text) and not states_something(text):
+    if looks_like_a_question(text) and not HEDGE.search(plain) and not states_something(text):
         return Turn("question")
     return Turn("answer")
 
