@@ -9,7 +9,7 @@ from pocketflow import Node
 from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
 from utils.call_llm import ServerResting
 from utils.grading import grade, reveals
-from utils.ladder import next_step, worked_answer, wrong_answers_exhausted
+from utils.ladder import hint_text, next_step, worked_answer, wrong_answers_exhausted
 from utils.progress import count_days, streak
 from utils.quiz import Result, exam_report
 from utils.replies import help_text, parse_reply
@@ -69,6 +69,11 @@ def _read_reply(console):
         return reply
     except EOFError:
         return None
+
+
+def _help_used(turn):
+    """Hints, questions back and unclear lines: each weighs like a hint in mastery."""
+    return turn["hints_used"] + turn["helps"]
 
 
 def _bounded_answer(shared, answer):
@@ -296,8 +301,7 @@ class GradeAnswer(Node):
             "disputed": False,
         }
         profile.record_outcome(ref, p["concept"].id, result.verdict)
-        helped = turn["hints_used"] + turn["helps"]
-        profile.record_answer(ref, p["concept"].id, result.verdict, helped, turn["attempts"], _now().date())
+        profile.record_answer(ref, p["concept"].id, result.verdict, _help_used(turn), turn["attempts"], _now().date())
         turn["wrong_answers"] += result.verdict == "incorrect"
         shift = style_shift(profile.analogies, profile.thinking_style)
         if shift:
@@ -601,7 +605,7 @@ class Hint(Node):
     def exec(self, p):
         question, used = p
         if used < len(question.hints):
-            return f"Hint {used + 1}/{len(question.hints)}: {question.hints[used]}"
+            return hint_text(question, used)
         return None
 
     def post(self, shared, p, text):
@@ -638,16 +642,15 @@ class DontKnow(Node):
         concept, question = p[0], p[1]
         console, turn, profile = shared["console"], shared["turn"], shared["profile"]
         turn["attempts"] += 1
-        helped = turn["hints_used"] + turn["helps"]
         ref, today = shared["lesson_ref"], _now().date()
-        profile.record_answer(ref, concept.id, "incorrect", helped, turn["attempts"], today, practised=False)
+        profile.record_answer(ref, concept.id, "incorrect", _help_used(turn), turn["attempts"], today, practised=False)
         turn["confirming"] = None
         _save(shared)
         if step.kind == "worked":
             return "worked"
         console.line("That's all right. Let's take it a step at a time.", style="bold")
         if step.kind == "hint":
-            _show_hint(shared, question, f"Hint {step.number}/{len(question.hints)}: {step.text}")
+            _show_hint(shared, question, hint_text(question, step.number - 1))
         else:
             turn["smaller_asked"] += 1
             turn["probe"] = step.text

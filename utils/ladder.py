@@ -33,6 +33,11 @@ def next_step(question, hints_used, smaller_asked, met=()):
     return Step("worked")
 
 
+def hint_text(question, index):
+    """The hint at `index` (from 0), as shown: "Hint 2/3: …"."""
+    return f"Hint {index + 1}/{len(question.hints)}: {question.hints[index]}"
+
+
 def wrong_answers_exhausted(wrong_answers):
     return wrong_answers >= WRONG_ANSWERS_BEFORE_WORKED
 

@@ -407,13 +407,17 @@ class ProfileStore:
         except SourceError:
             return self._fresh(name)
         if recover:
-            atomic_write_text(self.path(name), self.backup_path(name).read_text(encoding="utf-8"))
+            self._write_back_backup(name)
             self.notices.append(f"{self.path(name)} was missing; it was restored from its last good copy.")
         return profile
 
     def _fresh(self, name):
         example = examples_dir() / f"{name}.yaml"
         return load_profile(example) if example.exists() else Profile(name=name)
+
+    def _write_back_backup(self, name):
+        """The last good copy becomes the profile again at once, so the next command reads a good file."""
+        atomic_write_text(self.path(name), self.backup_path(name).read_text(encoding="utf-8"))
 
     def _recover(self, name, problem):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -424,8 +428,7 @@ class ProfileStore:
         except (SourceError, OSError):
             profile, restored = self._fresh(name), "a fresh profile"
         if restored == "the last good copy":
-            # Written back at once, so the next command reads a good file.
-            atomic_write_text(self.path(name), self.backup_path(name).read_text(encoding="utf-8"))
+            self._write_back_backup(name)
         self.notices.append(
             f"Your profile could not be read (line {problem.line}: {problem.message}); "
             f"it was moved to {aside} and {restored} was restored."
