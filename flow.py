@@ -2,7 +2,7 @@
 
 from pocketflow import Flow
 
-from nodes import (
+from pockettutor.nodes import (
     Advance,
     AnotherAnalogy,
     AnswerQuestion,

@@ -20,7 +20,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from utils.errors import ReplayMismatch, TutorError, UsageError, printable
+from pockettutor.utils.errors import ReplayMismatch, TutorError, UsageError, printable
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 70, 130, 141
 
@@ -127,7 +127,7 @@ def read_profile(store, name, required=True):
 
 def profile_name(args):
     """--profile, else $TUTOR_PROFILE, else the one `tutor profile use` chose, else 'learner'."""
-    from utils.profiles import ProfileStore, data_home
+    from pockettutor.utils.profiles import ProfileStore, data_home
 
     chosen = getattr(args, "profile", None) or os.environ.get("TUTOR_PROFILE")
     return chosen or ProfileStore(data_home()).default_name() or "learner"
@@ -135,8 +135,8 @@ def profile_name(args):
 
 def choose_teacher(args):
     """The engine for this session: offline unless an LLM is configured or asked for."""
-    from utils.call_llm import LLMChat, LLMConfig, llm_configured
-    from utils.teachers import LLMTeacher, OfflineTeacher
+    from pockettutor.utils.call_llm import LLMChat, LLMConfig, llm_configured
+    from pockettutor.utils.teachers import LLMTeacher, OfflineTeacher
 
     if args.offline:
         return OfflineTeacher()
@@ -157,9 +157,9 @@ def resume_command(lesson_ref, name, store):
 def run_session(console, teacher, library, store, profile, lesson_ref, retry_wait=0.5):
     from datetime import datetime, timezone
 
-    from flow import create_tutor_flow
-    from utils.session import new_store
-    from utils.transcripts import Transcript, disputes_path, transcript_path
+    from pockettutor.flow import create_tutor_flow
+    from pockettutor.utils.session import new_store
+    from pockettutor.utils.transcripts import Transcript, disputes_path, transcript_path
 
     shared = new_store(console, teacher, library, store, profile, lesson_ref, library.vocabulary())
     shared["transcript"] = Transcript(transcript_path(store.home, profile.name, lesson_ref))
@@ -184,9 +184,9 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
 def learner(args):
     """(store, profile, console) for one session: the learner's profile held
     under its lock, and the console, after any notice about how it was loaded."""
-    from utils.console import TutorConsole
-    from utils.profiles import ProfileStore, data_home
-    from utils.transcripts import history_path
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.profiles import ProfileStore, data_home
+    from pockettutor.utils.transcripts import history_path
 
     store, name = ProfileStore(data_home()), profile_name(args)
     with store.lock(name):
@@ -198,8 +198,8 @@ def learner(args):
 
 
 def command_learn(args):
-    from utils.lessons import Library
-    from utils.session import next_lesson
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.session import next_lesson
 
     library = Library()
     teacher = choose_teacher(args)
@@ -215,7 +215,7 @@ def command_learn(args):
         else:
             ref = next_lesson(refs, profile, current) or current or refs[0]
         if console.interactive and store.is_new(profile.name):
-            from utils.onboarding import onboard
+            from pockettutor.utils.onboarding import onboard
 
             onboard(console, profile)
             store.save(profile)
@@ -228,9 +228,9 @@ def command_courses(args):
     from rich.markup import escape
     from rich.tree import Tree
 
-    from utils.lessons import Library
-    from utils.profiles import ProfileStore, data_home
-    from utils.progress import status_label
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import ProfileStore, data_home
+    from pockettutor.utils.progress import status_label
 
     library = Library()
     store = ProfileStore(data_home())
@@ -292,11 +292,11 @@ def command_courses(args):
 
 
 def command_replay(args):
-    from utils.console import TutorConsole
-    from utils.lessons import Library
-    from utils.profiles import ProfileStore
-    from utils.replay import ScriptedInput, ScriptedLLM, differences, load_script, observed
-    from utils.teachers import LLMTeacher, OfflineTeacher
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import ProfileStore
+    from pockettutor.utils.replay import ScriptedInput, ScriptedLLM, differences, load_script, observed
+    from pockettutor.utils.teachers import LLMTeacher, OfflineTeacher
 
     script = load_script(args.script)
     library = Library()
@@ -325,8 +325,8 @@ def command_replay(args):
 
 
 def command_lint(args):
-    from utils.lessons import default_library
-    from utils.lint import lint, summary
+    from pockettutor.utils.lessons import default_library
+    from pockettutor.utils.lint import lint, summary
 
     paths = args.paths or [default_library()]
     problems = lint(paths)
@@ -341,15 +341,15 @@ def command_lint(args):
 
 
 def command_schema(args):
-    from utils.lessons import SCHEMA_KINDS, json_schema
+    from pockettutor.utils.lessons import SCHEMA_KINDS, json_schema
 
     print(json.dumps(json_schema(SCHEMA_KINDS[args.kind]), indent=2))
     return EXIT_OK
 
 
 def command_new(args):
-    from utils.lessons import default_library
-    from utils.scaffold import new_course, new_lesson
+    from pockettutor.utils.lessons import default_library
+    from pockettutor.utils.scaffold import new_course, new_lesson
 
     library = default_library()
     if args.kind == "course":
@@ -369,9 +369,9 @@ def command_path(args):
     from rich.console import Console
     from rich.markup import escape
 
-    from utils.lessons import Library
-    from utils.profiles import ProfileStore, data_home
-    from utils.progress import status_label
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import ProfileStore, data_home
+    from pockettutor.utils.progress import status_label
 
     library = Library()
     paths = library.reading_paths()
@@ -403,9 +403,9 @@ def command_path(args):
 
 def run_quiz(args, mode, choose_items):
     """A review or an exam on the learner's profile, under its lock."""
-    from flow import create_quiz_flow
-    from utils.lessons import Library
-    from utils.session import new_quiz_store
+    from pockettutor.flow import create_quiz_flow
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.session import new_quiz_store
 
     library, teacher = Library(), choose_teacher(args)
     with learner(args) as (store, profile, console):
@@ -426,7 +426,7 @@ def run_quiz(args, mode, choose_items):
 def command_review(args):
     from datetime import datetime, timezone
 
-    from utils.quiz import due_items
+    from pockettutor.utils.quiz import due_items
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -441,8 +441,8 @@ def command_review(args):
 
 
 def command_exam(args):
-    from utils.lessons import Library
-    from utils.quiz import exam_items, exam_lessons
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.quiz import exam_items, exam_lessons
 
     if args.course not in Library().courses():
         raise UsageError(f"unknown course '{args.course}' (see `tutor courses`)")
@@ -470,9 +470,9 @@ def command_exam(args):
 
 
 def command_export(args):
-    from utils.lessons import Library
-    from utils.profiles import ProfileStore, data_home
-    from utils.transcripts import read_events, render_markdown, transcript_path
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import ProfileStore, data_home
+    from pockettutor.utils.transcripts import read_events, render_markdown, transcript_path
 
     library, store, name = Library(), ProfileStore(data_home()), profile_name(args)
     profile = read_profile(store, name)
@@ -494,7 +494,7 @@ def write_export(path, text):
     """An export is the user's own file: a new one is written whole (and readable as
     any file they make), an existing one or a device, a pipe or a link to one is
     written in place, keeping its mode, its links and what it is."""
-    from utils.profiles import atomic_write_text
+    from pockettutor.utils.profiles import atomic_write_text
 
     try:
         if path.is_dir():
@@ -516,10 +516,10 @@ def _umask():
 
 
 def command_progress(args):
-    from utils.console import TutorConsole
-    from utils.lessons import Library
-    from utils.profiles import ProfileStore, data_home
-    from utils.progress import progress_view
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import ProfileStore, data_home
+    from pockettutor.utils.progress import progress_view
 
     store = ProfileStore(data_home())
     name = profile_name(args)
@@ -528,8 +528,8 @@ def command_progress(args):
 
 
 def command_profile(args):
-    from utils.console import TutorConsole
-    from utils.profiles import ProfileStore, data_home
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.profiles import ProfileStore, data_home
 
     store = ProfileStore(data_home())
     console = TutorConsole()
@@ -558,21 +558,21 @@ def command_profile(args):
             if args.style:
                 profile.thinking_style = args.style
             if not (args.no_questions or args.experience is not None or args.style):
-                from utils.onboarding import onboard
+                from pockettutor.utils.onboarding import onboard
 
                 onboard(console, profile)
             store.save(profile)
         console.line(f"Created profile '{name}'. `tutor profile use {name}` makes it the default.")
         return EXIT_OK
-    from utils.progress import profile_overview
+    from pockettutor.utils.progress import profile_overview
 
     console.say(profile_overview(read_profile(store, name)))
     return EXIT_OK
 
 
 def command_grade(args):
-    from utils.grade_requests import find_question, grade_lines
-    from utils.lessons import Library
+    from pockettutor.utils.grade_requests import find_question, grade_lines
+    from pockettutor.utils.lessons import Library
 
     library = Library()
     args.offline = not args.llm
@@ -594,8 +594,8 @@ def command_grade(args):
     if args.json:
         print(json.dumps(result.as_record(), ensure_ascii=False, indent=2))
         return EXIT_OK
-    from utils.console import TutorConsole
-    from utils.verdicts import why_text
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.verdicts import why_text
 
     TutorConsole(input_fn=lambda prompt: "").say(why_text(question, result, in_session=False))
     return EXIT_OK

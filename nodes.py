@@ -6,15 +6,15 @@ from datetime import datetime, timezone
 
 from pocketflow import Node
 
-from utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
-from utils.call_llm import ServerResting
-from utils.grading import grade, reveals
-from utils.ladder import hint_text, next_step, worked_answer, wrong_answers_exhausted
-from utils.progress import count_days, streak
-from utils.quiz import Result, exam_report
-from utils.replies import help_text, parse_reply
-from utils.reviews import due
-from utils.session import (
+from pockettutor.utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
+from pockettutor.utils.call_llm import ServerResting
+from pockettutor.utils.grading import grade, reveals
+from pockettutor.utils.ladder import hint_text, next_step, worked_answer, wrong_answers_exhausted
+from pockettutor.utils.progress import count_days, streak
+from pockettutor.utils.quiz import Result, exam_report
+from pockettutor.utils.replies import help_text, parse_reply
+from pockettutor.utils.reviews import due
+from pockettutor.utils.session import (
     current,
     lesson_summary,
     new_turn,
@@ -26,10 +26,10 @@ from utils.session import (
     record_position,
     unmet_prerequisites,
 )
-from utils.stretch import is_strong, stretch_for
-from utils.teachers import OfflineTeacher, authored_probe
-from utils.turns import MAX_ANSWER_CHARS, bounded, lesson_words, read_turn
-from utils.verdicts import answer_after_confirming, concern, confirming_question, needs_confirming, why_text
+from pockettutor.utils.stretch import is_strong, stretch_for
+from pockettutor.utils.teachers import OfflineTeacher, authored_probe
+from pockettutor.utils.turns import MAX_ANSWER_CHARS, bounded, lesson_words, read_turn
+from pockettutor.utils.verdicts import answer_after_confirming, concern, confirming_question, needs_confirming, why_text
 
 OFFLINE = OfflineTeacher()
 

@@ -38,7 +38,7 @@ def load(paths):
 
 def grade_rows(rows, library):
     """Each row with the offline grader's verdict added."""
-    from utils.grading import grade
+    from pockettutor.utils.grading import grade
 
     graded = []
     for row in rows:
@@ -82,7 +82,7 @@ COLUMNS = [
 def run(quick=False, paths=None):
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from utils.lessons import Library
+    from pockettutor.utils.lessons import Library
 
     paths = [Path(p) for p in paths] if paths else sorted(DEFAULT_SETS.glob("*.jsonl"))
     if not paths:
@@ -135,7 +135,7 @@ def main(argv=None):
 
     print(table(run(paths=args.files or None)))
     if args.disagreements:
-        from utils.lessons import Library
+        from pockettutor.utils.lessons import Library
 
         paths = args.files or sorted(DEFAULT_SETS.glob("*.jsonl"))
         for row in grade_rows(load(paths), Library(ROOT / "lessons")):

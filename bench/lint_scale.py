@@ -7,10 +7,10 @@ lessons/vocabulary.yaml. Each library must lint clean, so the normal path is
 timed, not the error path.
 
 Measured, in one run:
-  * `python main.py lint DIR` as a subprocess (best of up to 3 runs; 1 with --quick), with the
+  * `python -m pockettutor lint DIR` as a subprocess (best of up to 3 runs; 1 with --quick), with the
     peak memory of the process;
   * `utils.lint.lint([DIR])` in-process (best of up to 3 runs), without start-up;
-  * references: `python -c pass`, and `python main.py lint EMPTY_DIR` (start-up and
+  * references: `python -c pass`, and `python -m pockettutor lint EMPTY_DIR` (start-up and
     imports of the tutor, no lessons).
 
 A measurement stops repeating once it has used BUDGET_S seconds (a 1,000-lesson
@@ -130,7 +130,7 @@ def cli(args, env, scratch, repeats, expect_clean=True):
 
 
 def in_process(root, repeats):
-    from utils.lint import lint
+    from pockettutor.utils.lint import lint
 
     def measure():
         start = time.perf_counter()
@@ -156,11 +156,13 @@ def run(quick=False):
         python_s, _, python_runs = best_of(lambda: run_process([python, "-c", "pass"], env, tmp)[:2], repeats=5)
         empty = tmp / "empty"
         empty.mkdir()
-        startup_s, startup_peak, startup_runs = cli([python, "main.py", "lint", str(empty)], env, tmp, repeats)
+        startup_s, startup_peak, startup_runs = cli(
+            [python, "-m", "pockettutor", "lint", str(empty)], env, tmp, repeats
+        )
         for size in sizes:
             root = tmp / f"library-{size}"
             courses = make_library(root, size)
-            cli_s, peak, cli_runs = cli([python, "main.py", "lint", str(root)], env, tmp, repeats)
+            cli_s, peak, cli_runs = cli([python, "-m", "pockettutor", "lint", str(root)], env, tmp, repeats)
             inproc_s, inproc_runs = in_process(root, repeats)
             rows.append(
                 {
@@ -197,10 +199,10 @@ def run(quick=False):
             "lesson_bytes": SOURCE_LESSON.stat().st_size,
         },
         "notes": [
-            f"reference: `python -c pass` {python_s:.3f} s; `python main.py lint EMPTY_DIR` (start-up) "
+            f"reference: `python -c pass` {python_s:.3f} s; `python -m pockettutor lint EMPTY_DIR` (start-up) "
             f"{startup_s:.3f} s = {startup_s / python_s:.1f}x python",
             f"each lesson is a copy of {SOURCE_LESSON.relative_to(ROOT)} ({SOURCE_LESSON.stat().st_size:,} bytes)",
-            "cli s: best wall time of `python main.py lint DIR`; x py: that / `python -c pass`",
+            "cli s: best wall time of `python -m pockettutor lint DIR`; x py: that / `python -c pass`",
             "cli net ms/lesson: (cli s - start-up) / lessons; in-process: utils.lint.lint() only",
             f"ratio: ms/lesson / ms/lesson at {base['lessons']} lessons (1 = linear)",
             f"runs: best of up to {repeats}, fewer once a measurement has used {BUDGET_S:.0f} s",

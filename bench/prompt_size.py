@@ -64,7 +64,7 @@ class RecordingChat:
         return self._record(messages, reply)
 
     def complete_json(self, messages, name, schema):
-        from utils.grading import grade
+        from pockettutor.utils.grading import grade
 
         prompt = messages[-1]["content"]
         answer = re.search(r"<answer>\n(.*)\n</answer>", prompt, re.S).group(1)
@@ -84,7 +84,7 @@ class RecordingChat:
 def learner_turns(lesson):
     """ANSWERS answers: passes through the lesson, each question answered wrong
     as often as the tutor allows before a worked answer, less one, then right."""
-    from utils.ladder import WRONG_ANSWERS_BEFORE_WORKED
+    from pockettutor.utils.ladder import WRONG_ANSWERS_BEFORE_WORKED
 
     one_pass = []
     for question in (q for c in lesson.concepts for q in c.questions):
@@ -95,11 +95,11 @@ def learner_turns(lesson):
 def run(quick=False):
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from main import run_session
-    from utils.console import TutorConsole
-    from utils.lessons import Library
-    from utils.profiles import Profile, ProfileStore
-    from utils.teachers import LLMTeacher
+    from pockettutor.main import run_session
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import Profile, ProfileStore
+    from pockettutor.utils.teachers import LLMTeacher
 
     library = Library(ROOT / "lessons")
     lesson = library.lesson(LESSON)

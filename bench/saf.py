@@ -130,8 +130,8 @@ def tune_overlap(train):
 
 def grade_with_the_tutor(rows):
     """Through the product path: a reference-only Question and utils.grading.grade."""
-    from utils.grading import grade
-    from utils.lessons import Question
+    from pockettutor.utils.grading import grade
+    from pockettutor.utils.lessons import Question
 
     questions = {}
     verdicts = []
@@ -152,7 +152,7 @@ def tune(train):
     """The best (correct, partial, ideas-for-correct) thresholds on `train`:
     the highest macro-F1 among those that accept at most MAX_FALSE_ACCEPT of
     the answers humans did not call correct."""
-    from utils.grading import Normaliser, derive_ideas, grade_by_reference
+    from pockettutor.utils.grading import Normaliser, derive_ideas, grade_by_reference
 
     normaliser, ideas = Normaliser(), {}
     answers = []

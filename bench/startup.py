@@ -7,13 +7,13 @@ TUTOR_* variables, so the offline engine is the one chosen:
   * `python -c pass` (reference: the interpreter alone);
   * `python -c "import pocketflow, yaml, rich"` (reference: the floor the
     dependencies set, which no tutor command can go below);
-  * `python main.py --help` (what `tutor --help` runs);
-  * `python main.py learn LESSON` for a new learner (a fresh TUTOR_HOME each run),
+  * `python -m pockettutor --help` (what `tutor --help` runs);
+  * `python -m pockettutor learn LESSON` for a new learner (a fresh TUTOR_HOME each run),
     with "/quit" on standard input and NO_COLOR=1: the process shows the lesson's
     explanation and first question, reads /quit, saves and exits, so its wall time
     is the time to the first question on screen, plus the save on the way out.
 
-In the same run, `python -X importtime main.py learn LESSON` (same input) must
+In the same run, `python -X importtime -m pockettutor learn LESSON` (same input) must
 not import openai: the offline path never pays for the LLM client. The check is
 the row field openai_imported, and the benchmark fails if it is True.
 """
@@ -91,11 +91,11 @@ def imported_modules(importtime_stderr):
 def run(quick=False):
     runs = QUICK_RUNS if quick else RUNS
     python = sys.executable
-    learn = [python, "main.py", "learn", LESSON]
+    learn = [python, "-m", "pockettutor", "learn", LESSON]
     commands = [
         ("python -c pass", [python, "-c", "pass"], b"", None),
         (f'python -c "{DEPENDENCIES}"', [python, "-c", DEPENDENCIES], b"", None),
-        ("tutor --help", [python, "main.py", "--help"], b"", lambda out: "usage: tutor" in out),
+        ("tutor --help", [python, "-m", "pockettutor", "--help"], b"", lambda out: "usage: tutor" in out),
         (f"tutor learn {LESSON} (to the first question)", learn, b"/quit\n", shows_first_question),
     ]
     rows = []
@@ -155,7 +155,7 @@ def run(quick=False):
             f"minus the dependency import: --help {1000 * (help_s - dependencies_s):+.0f} ms, "
             f"learn to the first question {1000 * (learn_s - dependencies_s):+.0f} ms",
             "learn: a fresh TUTOR_HOME each run, stdin '/quit', NO_COLOR=1; it exits after the first question",
-            f"`python -X importtime main.py learn {LESSON}`: {len(modules)} modules, openai among them: "
+            f"`python -X importtime -m pockettutor learn {LESSON}`: {len(modules)} modules, openai among them: "
             f"{'yes' if openai_imported else 'no'}; the heaviest top-level imports (cumulative, as "
             f"-X importtime measures them): " + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us, _ in heaviest),
         ],

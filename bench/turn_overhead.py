@@ -104,12 +104,12 @@ def median_ms(measure, repeats):
 def run(quick=False):
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from main import run_session
-    from utils.console import TutorConsole
-    from utils.grading import grade
-    from utils.lessons import Library
-    from utils.profiles import Profile, ProfileStore
-    from utils.teachers import OfflineTeacher
+    from pockettutor.main import run_session
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.grading import grade
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import Profile, ProfileStore
+    from pockettutor.utils.teachers import OfflineTeacher
 
     turns = QUICK_TURNS if quick else TURNS
     repeats = QUICK_REFERENCE_REPEATS if quick else REFERENCE_REPEATS

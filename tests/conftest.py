@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from utils.console import TutorConsole
-from utils.lessons import Library
-from utils.profiles import Profile, ProfileStore
+from pockettutor.utils.console import TutorConsole
+from pockettutor.utils.lessons import Library
+from pockettutor.utils.profiles import Profile, ProfileStore
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "lessons"
@@ -82,7 +82,7 @@ def edited_library(tmp_path, file="demo/levers.yaml", old="", new=""):
 
 
 def an_analogy(analogy_id, style="everyday", term=None):
-    from utils.lessons import Analogy
+    from pockettutor.utils.lessons import Analogy
 
     return Analogy(id=analogy_id, styles=[style], term=term, text="a picture")
 
@@ -93,7 +93,7 @@ def run_tutor(home, *args, stdin="", env=None, timeout=120):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
     full_env.update({"TUTOR_HOME": str(home), "NO_COLOR": "1", **(env or {})})
     return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
+        [sys.executable, "-m", "pockettutor", *args],
         input=stdin,
         capture_output=True,
         text=True,

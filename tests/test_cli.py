@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import FIXTURES, ROOT, run_tutor
 
-from utils.teachers import OfflineTeacher
+from pockettutor.utils.teachers import OfflineTeacher
 
 
 def tutor(*args, stdin="", env=None, home):
@@ -113,7 +113,7 @@ def test_ctrl_c_saves_and_exits_130(isolated_home):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
     env.update(TUTOR_HOME=str(isolated_home), TUTOR_LESSONS=str(FIXTURES))
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "learn", "demo/levers"],
+        [sys.executable, "-m", "pockettutor", "learn", "demo/levers"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -150,7 +150,7 @@ def two_lesson_library(tmp_path):
 
 
 def test_a_finished_lesson_leads_to_the_next_one(isolated_home, tmp_path):
-    from utils.profiles import Profile, ProfileStore
+    from pockettutor.utils.profiles import Profile, ProfileStore
 
     env = {"TUTOR_LESSONS": str(two_lesson_library(tmp_path))}
     profile = Profile(name="learner", current_lesson="demo/levers")
@@ -183,9 +183,9 @@ def test_courses_tree_names_only_prerequisites_beyond_the_lesson_above(isolated_
 def test_ctrl_c_saves_and_prints_the_resume_command(store, demo_library):
     import io
 
-    import main
-    from utils.console import TutorConsole
-    from utils.profiles import Profile
+    from pockettutor import main
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.profiles import Profile
 
     def interrupted(prompt):
         raise KeyboardInterrupt
@@ -201,7 +201,7 @@ def test_ctrl_c_saves_and_prints_the_resume_command(store, demo_library):
 def test_panels_keep_a_readable_measure_on_a_wide_terminal():
     import io
 
-    from utils.console import MEASURE, TutorConsole
+    from pockettutor.utils.console import MEASURE, TutorConsole
 
     out = io.StringIO()
     console = TutorConsole(input_fn=lambda prompt: "", file=out, width=200)

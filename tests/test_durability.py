@@ -9,9 +9,9 @@ import sys
 import time
 
 import yaml
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES
 
-from utils.profiles import ProfileStore
+from pockettutor.utils.profiles import ProfileStore
 
 KILLS = 100
 CONCEPTS = 250  # more than 100 runs of at most 2 skips can reach, so progress never wraps round
@@ -37,7 +37,7 @@ def start_session(home, lessons, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
     env.update({"TUTOR_HOME": str(home), "TUTOR_LESSONS": str(lessons), "NO_COLOR": "1"})
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "learn", *args],
+        [sys.executable, "-m", "pockettutor", "learn", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

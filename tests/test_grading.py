@@ -1,7 +1,7 @@
 import pytest
 
-from utils.grading import Normaliser, grade, reveals, stem, verdict_for
-from utils.lessons import Question
+from pockettutor.utils.grading import Normaliser, grade, reveals, stem, verdict_for
+from pockettutor.utils.lessons import Question
 
 
 def matches(pattern, sentences):
@@ -112,7 +112,7 @@ def test_reveals_detects_a_leaking_message(question):
 
 
 def test_question_synonyms_add_to_the_lessons_under_the_same_word():
-    from utils.lessons import Question
+    from pockettutor.utils.lessons import Question
 
     question = Question.model_validate(
         {
@@ -129,7 +129,7 @@ def test_question_synonyms_add_to_the_lessons_under_the_same_word():
 
 
 def test_a_word_that_stems_onto_a_negator_stays_a_word():
-    from utils.grading import Normaliser, stem
+    from pockettutor.utils.grading import Normaliser, stem
 
     assert stem("notes") == stem("note") == stem("noted") != "not"
     assert Normaliser().sentences("it reads the notes to write json") == [
@@ -138,28 +138,28 @@ def test_a_word_that_stems_onto_a_negator_stays_a_word():
 
 
 def test_every_form_of_an_ise_word_stems_alike():
-    from utils.grading import stem
+    from pockettutor.utils.grading import stem
 
     assert stem("raise") == stem("raising") == stem("raised") == stem("raises")
     assert stem("initialised") == stem("initialized") == stem("initialise")
 
 
 def test_contractions_typed_without_an_apostrophe_still_negate():
-    from utils.grading import Normaliser
+    from pockettutor.utils.grading import Normaliser
 
     assert Normaliser().sentences("W doesnt change") == Normaliser().sentences("W doesn't change")
     assert Normaliser().sentences("it cant move") == Normaliser().sentences("it cannot move")
 
 
 def test_an_arrow_ends_a_clause_and_with_it_a_negation():
-    from utils.grading import Normaliser, stem
+    from pockettutor.utils.grading import Normaliser, stem
 
     [sentence] = Normaliser().sentences("not enough directions -> bias")
     assert (stem("bias"), False) in sentence and (stem("directions"), True) in sentence
 
 
 def test_an_opening_no_that_answers_the_question_negates_nothing():
-    from utils.grading import Normaliser, stem
+    from pockettutor.utils.grading import Normaliser, stem
 
     [sentence] = Normaliser().sentences("no it has a knowledge cutoff")
     assert (stem("cutoff"), False) in sentence
@@ -168,7 +168,7 @@ def test_an_opening_no_that_answers_the_question_negates_nothing():
 
 
 def test_a_synonym_that_swallows_not_leaves_the_rest_of_the_clause_negated():
-    from utils.grading import Normaliser, stem
+    from pockettutor.utils.grading import Normaliser, stem
 
     normaliser = Normaliser({"frozen": ["not trained"], "uncached": ["no caching"]})
     [sentence] = normaliser.sentences("lora does not train the fewest parameters")
@@ -178,7 +178,7 @@ def test_a_synonym_that_swallows_not_leaves_the_rest_of_the_clause_negated():
 
 
 def test_a_dash_between_words_ends_a_clause_a_hyphen_does_not():
-    from utils.grading import Normaliser, stem
+    from pockettutor.utils.grading import Normaliser, stem
 
     first, second = Normaliser().sentences("they are not one more axis - they sit between axes")
     assert (stem("between"), False) in second and (stem("axis"), True) in first
@@ -187,7 +187,7 @@ def test_a_dash_between_words_ends_a_clause_a_hyphen_does_not():
 
 
 def test_nowhere_near_negates():
-    from utils.grading import Normaliser, stem
+    from pockettutor.utils.grading import Normaliser, stem
 
     [sentence] = Normaliser().sentences("20 examples is nowhere near enough")
     assert (stem("enough"), True) in sentence

@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from utils.errors import UsageError
-from utils.profiles import Profile, ProfileStore
+from pockettutor.utils.errors import UsageError
+from pockettutor.utils.profiles import Profile, ProfileStore
 
 
 @pytest.mark.parametrize("name", ["../elsewhere/data", "/tmp/../elsewhere/data", "abc\n", "a" * 65, ""])
@@ -82,13 +82,11 @@ def test_an_answer_that_is_not_utf8_is_kept_readable_not_a_crash(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
-
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
     env.update({"TUTOR_HOME": str(tmp_path), "NO_COLOR": "1"})
     answer = b"the weights are frozen caf\xe9 since march\n"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "learn", "icl-vs-finetuning/what-llms-know"],
+        [sys.executable, "-m", "pockettutor", "learn", "icl-vs-finetuning/what-llms-know"],
         input=answer,
         capture_output=True,
         env=env,
@@ -102,8 +100,8 @@ def test_an_answer_that_is_not_utf8_is_kept_readable_not_a_crash(tmp_path):
 
 @pytest.mark.parametrize("timeout", ["nan", "-1", "0", "1e309", "inf", "soon"])
 def test_a_bad_llm_timeout_is_refused_at_start(timeout):
-    from utils.call_llm import LLMConfig
-    from utils.errors import LLMUnavailable
+    from pockettutor.utils.call_llm import LLMConfig
+    from pockettutor.utils.errors import LLMUnavailable
 
     with pytest.raises(LLMUnavailable, match="TUTOR_LLM_TIMEOUT must be a number of seconds above 0"):
         LLMConfig.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUTOR_LLM_TIMEOUT": timeout})
@@ -111,15 +109,15 @@ def test_a_bad_llm_timeout_is_refused_at_start(timeout):
 
 @pytest.mark.parametrize("price", ["nan,nan", "1,inf", "-1,2", "1", "1,2,3"])
 def test_a_bad_price_is_refused(price):
-    from utils.call_llm import price_for
-    from utils.errors import LLMUnavailable
+    from pockettutor.utils.call_llm import price_for
+    from pockettutor.utils.errors import LLMUnavailable
 
     with pytest.raises(LLMUnavailable, match="TUTOR_PRICE must be"):
         price_for("any-model", {"TUTOR_PRICE": price})
 
 
 def test_credentials_in_the_base_url_never_reach_the_screen_or_a_transcript():
-    from utils.call_llm import LLMConfig
+    from pockettutor.utils.call_llm import LLMConfig
 
     config = LLMConfig.from_env({"OPENAI_BASE_URL": "http://user:s3cret@llm.example:8080/v1"})
     assert config.describe() == "gpt-4o-mini at http://***@llm.example:8080/v1"
@@ -136,8 +134,8 @@ def test_a_profile_named_like_a_command_works_without_naming_learn(tmp_path):
 
 
 def test_a_key_given_twice_is_an_error_at_its_line():
-    from utils.errors import SourceError
-    from utils.yaml_source import parse_yaml
+    from pockettutor.utils.errors import SourceError
+    from pockettutor.utils.yaml_source import parse_yaml
 
     with pytest.raises(SourceError) as caught:
         parse_yaml("format: 1\nconcepts: []\ntitle: x\nconcepts: [a]\n", "lesson.yaml")
@@ -145,8 +143,8 @@ def test_a_key_given_twice_is_an_error_at_its_line():
 
 
 def test_an_integer_too_long_to_read_is_an_error_at_its_line():
-    from utils.errors import SourceError
-    from utils.yaml_source import parse_yaml
+    from pockettutor.utils.errors import SourceError
+    from pockettutor.utils.yaml_source import parse_yaml
 
     with pytest.raises(SourceError) as caught:
         parse_yaml("format: 1\nnumber: " + "9" * 5000 + "\n", "course.yaml")
@@ -156,7 +154,7 @@ def test_an_integer_too_long_to_read_is_an_error_at_its_line():
 def test_a_course_listing_a_path_for_a_lesson_is_a_lint_error_not_a_crash(tmp_path):
     from conftest import edited_library, run_tutor
 
-    from utils.lint import lint
+    from pockettutor.utils.lint import lint
 
     listed = 'lessons: [levers, "../demo/levers", sub/levers]'
     root = edited_library(tmp_path, "demo/course.yaml", "lessons: [levers]", listed)
@@ -169,7 +167,7 @@ def test_a_course_listing_a_path_for_a_lesson_is_a_lint_error_not_a_crash(tmp_pa
 def test_control_characters_never_reach_the_terminal_or_the_export(tmp_path):
     import io
 
-    from utils.console import TutorConsole
+    from pockettutor.utils.console import TutorConsole
 
     hostile = "ok \x1b]0;pwned\x07 \x1b]52;c;ZXZpbA==\x07 \x1b[2J \u202eevil"
     out = io.StringIO()
@@ -188,7 +186,7 @@ def test_control_characters_never_reach_the_terminal_or_the_export(tmp_path):
 
 
 def test_the_export_shows_an_answers_control_characters_escaped():
-    from utils.transcripts import _quote
+    from pockettutor.utils.transcripts import _quote
 
     assert _quote("fine \x1b[2J answer") == "> fine \\x1b[2J answer"
 
@@ -196,7 +194,7 @@ def test_the_export_shows_an_answers_control_characters_escaped():
 def test_a_lesson_string_with_a_control_character_is_a_lint_error_at_its_line(tmp_path):
     from conftest import edited_library, run_tutor
 
-    from utils.lint import lint
+    from pockettutor.utils.lint import lint
 
     root = edited_library(tmp_path, old="title: Levers", new='title: "Levers\\e]0;pwned\\a"')
     [problem] = lint([root])
@@ -206,7 +204,7 @@ def test_a_lesson_string_with_a_control_character_is_a_lint_error_at_its_line(tm
 
 
 def test_a_transcript_is_never_written_through_a_planted_link(tmp_path):
-    from utils.transcripts import Transcript, transcript_path
+    from pockettutor.utils.transcripts import Transcript, transcript_path
 
     target = tmp_path / "victim.txt"
     target.write_text("untouched\n")
@@ -222,7 +220,7 @@ def test_a_transcript_is_never_written_through_a_planted_link(tmp_path):
 def test_a_learners_files_are_private_and_each_has_their_own_history(tmp_path):
     import stat
 
-    from utils.transcripts import Transcript, history_path, open_private, transcript_path
+    from pockettutor.utils.transcripts import Transcript, history_path, open_private, transcript_path
 
     path = transcript_path(tmp_path, "alice", "demo/levers")
     Transcript(path).append({"event": "answer", "text": "mine"})
@@ -289,7 +287,7 @@ def test_environment_faults_are_one_line_errors(tmp_path, setup):
 def test_lint_never_prints_a_file_names_escape_sequence(tmp_path, capsys):
     from conftest import FIXTURES
 
-    import main
+    from pockettutor import main
 
     root = tmp_path / "lessons"
     shutil.copytree(FIXTURES, root)
@@ -321,8 +319,8 @@ from hypothesis import strategies as st  # noqa: E402
 def test_nothing_the_console_prints_holds_a_control_character(text):
     import io
 
-    from utils.console import TutorConsole
-    from utils.errors import control_characters
+    from pockettutor.utils.console import TutorConsole
+    from pockettutor.utils.errors import control_characters
 
     out = io.StringIO()
     console = TutorConsole(input_fn=lambda prompt: text, file=out, width=80, echo_input=True)
@@ -350,10 +348,10 @@ def test_any_hand_edit_of_the_learner_tables_leaves_every_command_working(tmp_pa
 
     import yaml
 
-    from utils.lessons import Library
-    from utils.profiles import ProfileStore
-    from utils.progress import progress_view, streak
-    from utils.reviews import due
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import ProfileStore
+    from pockettutor.utils.progress import progress_view, streak
+    from pockettutor.utils.reviews import due
 
     home = tmp_path / f"h{abs(hash((str(days), str(reviews), str(mastery))))}"
     store = ProfileStore(home)

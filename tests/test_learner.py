@@ -5,7 +5,7 @@ import pytest
 import yaml
 from conftest import ROOT, run_tutor
 
-from utils.profiles import ProfileStore
+from pockettutor.utils.profiles import ProfileStore
 
 FIRST_LESSON = ROOT / "tests" / "sessions" / "first_lesson.yaml"
 

@@ -3,9 +3,9 @@ import shutil
 import pytest
 from conftest import FIXTURES
 
-from utils.errors import SourceError, UsageError
-from utils.lessons import Lesson, Library, parse_model
-from utils.yaml_source import parse_yaml
+from pockettutor.utils.errors import SourceError, UsageError
+from pockettutor.utils.lessons import Lesson, Library, parse_model
+from pockettutor.utils.yaml_source import parse_yaml
 
 
 def copy_library(tmp_path):

@@ -6,8 +6,8 @@ fails only its own cases: `pytest tests/test_library.py -k what-llms-know`."""
 
 import pytest
 
-from utils.grading import grade
-from utils.lessons import Library
+from pockettutor.utils.grading import grade
+from pockettutor.utils.lessons import Library
 
 LIBRARY = Library()
 REFS = LIBRARY.lesson_refs()
@@ -108,7 +108,7 @@ def test_every_vocabulary_term_is_introduced_by_the_first_lesson_that_uses_it():
 
 
 def test_example_profiles_load(store):
-    from utils.profiles import examples_dir
+    from pockettutor.utils.profiles import examples_dir
 
     names = [p.stem for p in examples_dir().glob("*.yaml")]
     assert "mechanical-engineer" in names

@@ -6,9 +6,9 @@ import shutil
 
 from conftest import FIXTURES, ROOT, edited_library
 
-import main
-from utils.lessons import SCHEMA_FILES, json_schema
-from utils.lint import lint, summary
+from pockettutor import main
+from pockettutor.utils.lessons import SCHEMA_FILES, json_schema
+from pockettutor.utils.lint import lint, summary
 
 PLANTED = ROOT / "tests" / "fixtures" / "planted"
 

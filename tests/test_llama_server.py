@@ -72,9 +72,9 @@ def llama_server(tmp_path_factory):
 
 
 def test_a_session_through_llama_cpp_python(llama_server, store, profile, demo_library):
-    from main import run_session
-    from utils.call_llm import LLMChat, LLMConfig
-    from utils.teachers import LLMTeacher
+    from pockettutor.main import run_session
+    from pockettutor.utils.call_llm import LLMChat, LLMConfig
+    from pockettutor.utils.teachers import LLMTeacher
 
     chat = LLMChat(LLMConfig(model="smollm2", base_url=llama_server, timeout=300, api_key=None))
     chunk_counts = []

@@ -18,11 +18,11 @@ import pytest
 from chat_server import ChatServer, Reply, fault, text
 from conftest import an_analogy
 
-from main import run_session
-from utils.console import TutorConsole
-from utils.lessons import Library
-from utils.profiles import ProfileStore
-from utils.teachers import LLMTeacher
+from pockettutor.main import run_session
+from pockettutor.utils.console import TutorConsole
+from pockettutor.utils.lessons import Library
+from pockettutor.utils.profiles import ProfileStore
+from pockettutor.utils.teachers import LLMTeacher
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "lessons"
@@ -383,7 +383,7 @@ def test_an_empty_streamed_explanation_shows_the_authored_one(store, profile, de
 
 
 def test_a_failed_written_analogy_is_avoided_and_not_confused_with_the_next(store, profile, demo_library):
-    from utils.profiles import LessonProgress
+    from pockettutor.utils.profiles import LessonProgress
 
     profile.lessons["demo/levers"] = LessonProgress(concept="balance", question="balance-when", explained=True)
     fail_authored_analogies(profile)
@@ -417,7 +417,7 @@ def fail_authored_analogies(profile, concept="balance", analogies=("scales", "cr
     ],
 )
 def test_a_misconfigured_llm_is_a_one_line_usage_error(monkeypatch, capsys, env, message):
-    import main
+    from pockettutor import main
 
     monkeypatch.setenv("TUTOR_LESSONS", str(FIXTURES))
     for name, value in env.items():
@@ -464,7 +464,7 @@ def cli_env(home, server=None, **extra):
 
 def run_cli(args, env, replies, timeout=30):
     return subprocess.run(
-        [sys.executable, "main.py", *args],
+        [sys.executable, "-m", "pockettutor", *args],
         cwd=ROOT,
         env=env,
         input="".join(r + "\n" for r in replies),
@@ -734,7 +734,7 @@ def test_a_stream_cut_midway_by_the_server_is_completed_from_the_lesson(chat_ser
 
 
 def test_usage_counts_tokens_and_prices_them_when_the_price_is_known():
-    from utils.call_llm import Usage, price_for
+    from pockettutor.utils.call_llm import Usage, price_for
 
     usage = Usage()
     usage.add(1_000, 500)
@@ -749,7 +749,7 @@ def test_usage_counts_tokens_and_prices_them_when_the_price_is_known():
 
 
 def test_a_written_analogy_that_gives_the_answer_away_is_replaced_by_the_authored_hint(store, profile, demo_library):
-    from utils.profiles import LessonProgress
+    from pockettutor.utils.profiles import LessonProgress
 
     profile.lessons["demo/levers"] = LessonProgress(concept="balance", question="balance-when", explained=True)
     fail_authored_analogies(profile)
@@ -764,7 +764,7 @@ def test_a_written_analogy_that_gives_the_answer_away_is_replaced_by_the_authore
 
 
 def test_a_question_back_gets_a_grounded_answer_unless_it_gives_the_question_away(store, profile, demo_library):
-    from utils.profiles import LessonProgress
+    from pockettutor.utils.profiles import LessonProgress
 
     profile.lessons["demo/levers"] = LessonProgress(concept="balance", question="balance-when", explained=True)
     grounded = "A lever is a rigid bar that turns about a fixed point, the pivot."
@@ -806,7 +806,7 @@ def test_the_timeout_bounds_a_whole_streamed_reply(chat_server, tmp_path):
 
 
 def test_a_huge_reply_is_cut_and_says_so(chat_server, tmp_path):
-    from utils.call_llm import MAX_REPLY_CHARS
+    from pockettutor.utils.call_llm import MAX_REPLY_CHARS
 
     home = tmp_path / "cli-home"
     chat_server.script(Reply(content="x" * (MAX_REPLY_CHARS * 3), chunks=["x" * 5000] * (MAX_REPLY_CHARS * 3 // 5000)))

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from utils.mastery import MASTERED, P_INIT, credit, is_mastered, update
+from pockettutor.utils.mastery import MASTERED, P_INIT, credit, is_mastered, update
 
 # database=None: no .hypothesis/ in the repo.
 examples = settings(max_examples=300, deadline=None, database=None)

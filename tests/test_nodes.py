@@ -3,10 +3,10 @@
 import pytest
 from conftest import an_analogy
 
-import nodes
-from utils.session import new_store, new_turn
-from utils.teachers import OfflineTeacher
-from utils.turns import lesson_words
+from pockettutor import nodes
+from pockettutor.utils.session import new_store, new_turn
+from pockettutor.utils.teachers import OfflineTeacher
+from pockettutor.utils.turns import lesson_words
 
 
 @pytest.fixture
@@ -274,7 +274,7 @@ def test_nodes_keep_no_state_on_self(shared):
 
 
 def test_next_lesson_follows_library_order_and_skips_finished_ones(profile):
-    from utils.session import next_lesson
+    from pockettutor.utils.session import next_lesson
 
     refs = ["a/one", "a/two", "b/three"]
     assert next_lesson(refs, profile, None) == "a/one"
@@ -288,7 +288,7 @@ def test_next_lesson_follows_library_order_and_skips_finished_ones(profile):
 
 
 def test_lesson_summary_names_the_next_lesson(demo_library):
-    from utils.session import lesson_summary
+    from pockettutor.utils.session import lesson_summary
 
     lesson = demo_library.lesson("demo/levers")
     assert "Next: **Pulleys**" in lesson_summary(lesson, [], "Pulleys")
@@ -296,8 +296,8 @@ def test_lesson_summary_names_the_next_lesson(demo_library):
 
 
 def test_an_interlude_is_titled_as_one(make_console, store, profile):
-    from utils.lessons import Library
-    from utils.session import lesson_summary
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.session import lesson_summary
 
     library = Library()
     lesson = library.lesson("lora/why-low-rank")
@@ -312,7 +312,7 @@ def test_an_interlude_is_titled_as_one(make_console, store, profile):
 
 
 def test_style_shift_needs_three_successes_and_a_clear_margin(profile):
-    from utils.analogies import style_shift
+    from pockettutor.utils.analogies import style_shift
 
     def outcome(analogy_id, style, verdict):
         profile.record_analogy("l", analogy_id, an_analogy(analogy_id, style))
@@ -386,7 +386,7 @@ def test_progress_names_the_analogies_that_worked(shared, profile):
 
 
 def test_a_struggling_session_does_not_read_as_mastery(make_console, demo_library, store, profile):
-    from main import run_session
+    from pockettutor.main import run_session
 
     replies = [
         "a long lever needs more force",  # wrong
@@ -433,7 +433,7 @@ def test_without_asking_to_be_pushed_every_third_strong_answer_earns_a_stretch(s
 
 
 def test_the_lesson_summary_counts_the_questions_of_this_session_only(demo_lesson):
-    from utils.session import lesson_summary
+    from pockettutor.utils.session import lesson_summary
 
     # Resumed at the last question: this session met one of the lesson's two questions.
     transcript = [
@@ -444,8 +444,8 @@ def test_the_lesson_summary_counts_the_questions_of_this_session_only(demo_lesso
 
 
 def test_a_review_asked_in_place_of_another_answers_both_reviews(make_console, demo_library, store, profile):
-    from utils.quiz import Item
-    from utils.session import new_quiz_store
+    from pockettutor.utils.quiz import Item
+    from pockettutor.utils.session import new_quiz_store
 
     item = Item("demo/levers", "torque", "why-long", review_of="an-older-question")
     data = new_quiz_store(make_console([]), OfflineTeacher(), demo_library, store, profile, "review", [item])
@@ -460,7 +460,7 @@ def test_a_review_asked_in_place_of_another_answers_both_reviews(make_console, d
 
 
 def test_a_pasted_document_is_read_only_up_to_the_bound(shared):
-    from utils.turns import MAX_ANSWER_CHARS
+    from pockettutor.utils.turns import MAX_ANSWER_CHARS
 
     data = shared(["torque is force times distance " * 1000])
     assert nodes.AskQuestion().run(data) == "answer"

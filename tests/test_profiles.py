@@ -3,8 +3,8 @@ import os
 import pytest
 from conftest import an_analogy
 
-from utils.errors import UsageError
-from utils.profiles import Profile, atomic_write_text, data_home
+from pockettutor.utils.errors import UsageError
+from pockettutor.utils.profiles import Profile, atomic_write_text, data_home
 
 
 def test_data_home_honours_tutor_home(tmp_path):
@@ -89,7 +89,7 @@ def test_a_profile_from_a_newer_tutor_is_refused_and_left_alone(store):
 
 
 def test_a_second_session_on_a_locked_profile_is_refused(store):
-    from utils.profiles import ProfileInUse
+    from pockettutor.utils.profiles import ProfileInUse
 
     with store.lock("tester"):
         with pytest.raises(ProfileInUse, match="open in another tutor session"):
@@ -113,7 +113,7 @@ def test_summary_mentions_style_and_preferences():
 
 
 def test_onboarding_fills_the_profile_and_insists_on_a_real_style(make_console, profile):
-    from utils.onboarding import onboard
+    from pockettutor.utils.onboarding import onboard
 
     console = make_console(["I fine-tune BERT models", "5", "Mathematical", "worked examples"])
     profile.thinking_style = None
@@ -127,7 +127,7 @@ def test_onboarding_fills_the_profile_and_insists_on_a_real_style(make_console, 
 
 
 def test_onboarding_can_be_skipped_whole_or_in_part(make_console, profile):
-    from utils.onboarding import onboard
+    from pockettutor.utils.onboarding import onboard
 
     profile.thinking_style = None
     assert onboard(make_console(["/skip"]), profile) is False

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from utils.quiz import Item, Result, confusions, due_items, exam_items, exam_report
+from pockettutor.utils.quiz import Item, Result, confusions, due_items, exam_items, exam_report
 
 LEVERS = "demo/levers"
 
@@ -50,7 +50,7 @@ def test_a_misconception_marked_as_confusing_two_concepts_names_the_pair(tmp_pat
 
     from conftest import FIXTURES
 
-    from utils.lessons import Library
+    from pockettutor.utils.lessons import Library
 
     root = tmp_path / "lessons"
     shutil.copytree(FIXTURES, root)
@@ -64,7 +64,7 @@ def test_a_misconception_marked_as_confusing_two_concepts_names_the_pair(tmp_pat
 
 
 def test_an_exam_covers_the_lessons_started_unless_asked_for_all(demo_library):
-    from utils.quiz import exam_lessons
+    from pockettutor.utils.quiz import exam_lessons
 
     assert exam_lessons(demo_library, "demo", {}) == []
     assert exam_lessons(demo_library, "demo", {LEVERS: object()}) == [LEVERS]
@@ -84,9 +84,9 @@ def test_a_due_review_is_asked_as_the_concepts_question_reviewed_longest_ago():
 
     from conftest import ROOT
 
-    from utils.lessons import Library
-    from utils.profiles import Profile
-    from utils.reviews import schedule
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import Profile
+    from pockettutor.utils.reviews import schedule
 
     library = Library(ROOT / "lessons")
     now = datetime(2026, 12, 6, 12, tzinfo=timezone.utc)

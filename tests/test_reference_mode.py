@@ -6,8 +6,8 @@ import sys
 
 from conftest import ROOT
 
-from utils.grading import grade
-from utils.lessons import Question
+from pockettutor.utils.grading import grade
+from pockettutor.utils.lessons import Question
 
 SPEED = Question(
     id="speed",

@@ -4,7 +4,7 @@ import pytest
 import yaml
 from fsrs import Rating
 
-from utils.reviews import due, due_at, next_due, rating_for, schedule
+from pockettutor.utils.reviews import due, due_at, next_due, rating_for, schedule
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import main
-from utils.lint import Problem, lint
-from utils.yaml_source import MAX_BYTES, MAX_DEPTH
+from pockettutor import main
+from pockettutor.utils.lint import Problem, lint
+from pockettutor.utils.yaml_source import MAX_BYTES, MAX_DEPTH
 
 LESSON = Path("demo") / "levers.yaml"
 LESSON_TEXT = (FIXTURES / LESSON).read_text(encoding="utf-8")
@@ -599,7 +599,7 @@ def run_cli_on(library, home, content, timeout=60):
     env.update(TUTOR_LESSONS=str(library), TUTOR_HOME=str(home))
     for args in (["lint", str(library)], ["learn", "demo/levers", "--offline"]):
         result = subprocess.run(
-            [sys.executable, str(ROOT / "main.py"), *args],
+            [sys.executable, "-m", "pockettutor", *args],
             capture_output=True,
             text=True,
             env=env,
@@ -649,7 +649,7 @@ def test_a_special_file_named_like_a_lesson_is_an_error(library, isolated_home, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
     env.update(TUTOR_LESSONS=str(library), TUTOR_HOME=str(isolated_home))
     result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "lint", str(library)],
+        [sys.executable, "-m", "pockettutor", "lint", str(library)],
         capture_output=True,
         text=True,
         env=env,

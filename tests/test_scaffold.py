@@ -9,11 +9,11 @@ import pytest
 import yaml
 from conftest import FIXTURES, ROOT
 
-import main
-from utils.errors import UsageError
-from utils.lessons import SCHEMA_FILES, Course, Lesson, Library
-from utils.lint import lint
-from utils.scaffold import FIRST_LESSON, add_lesson_to_course, new_course, new_lesson
+from pockettutor import main
+from pockettutor.utils.errors import UsageError
+from pockettutor.utils.lessons import SCHEMA_FILES, Course, Lesson, Library
+from pockettutor.utils.lint import lint
+from pockettutor.utils.scaffold import FIRST_LESSON, add_lesson_to_course, new_course, new_lesson
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-import main
+from pockettutor import main
 
 SCRIPTS = sorted((ROOT / "tests" / "sessions").glob("*.yaml"))
 

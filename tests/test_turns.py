@@ -3,9 +3,9 @@ from the lesson (utils/lookup.py) and the way out for a stuck learner (utils/lad
 
 import pytest
 
-from utils.ladder import WRONG_ANSWERS_BEFORE_WORKED, next_step, worked_answer, wrong_answers_exhausted
-from utils.lookup import look_up, subject_of
-from utils.turns import lesson_words, read_turn
+from pockettutor.utils.ladder import WRONG_ANSWERS_BEFORE_WORKED, next_step, worked_answer, wrong_answers_exhausted
+from pockettutor.utils.lookup import look_up, subject_of
+from pockettutor.utils.turns import lesson_words, read_turn
 
 
 def read(text, states_something=False, words=("weights", "rank", "lora", "frozen", "torque")):
@@ -124,8 +124,8 @@ def test_wrong_answers_lead_to_a_worked_answer_after_the_limit(demo_lesson):
 
 
 def test_only_a_strong_first_try_earns_a_stretch(demo_lesson):
-    from utils.grading import Grade
-    from utils.stretch import is_strong, stretch_for
+    from pockettutor.utils.grading import Grade
+    from pockettutor.utils.stretch import is_strong, stretch_for
 
     right = Grade("correct", met=("product", "less-force"))
     assert is_strong(right, attempts=1, hints_used=0)

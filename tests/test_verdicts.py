@@ -5,11 +5,11 @@ import json
 import subprocess
 import sys
 
-from conftest import FIXTURES, ROOT, ScriptedConsole
+from conftest import FIXTURES, ScriptedConsole
 
-from main import run_session
-from utils.teachers import OfflineTeacher
-from utils.transcripts import disputes_path, read_events
+from pockettutor.main import run_session
+from pockettutor.utils.teachers import OfflineTeacher
+from pockettutor.utils.transcripts import disputes_path, read_events
 
 RIGHT = "Torque is force times distance, so a longer lever needs less force for the same torque."
 MIXED = "Torque is force times distance. But a long lever needs more force."
@@ -96,7 +96,7 @@ def test_disagree_before_any_verdict_says_so(store, profile, demo_library):
 def tutor(*args, stdin=""):
     env = {"TUTOR_LESSONS": str(FIXTURES), "PATH": "", "HOME": "/nonexistent"}
     return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "pockettutor", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
     )
 
 

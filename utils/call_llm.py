@@ -11,7 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from utils.errors import LLMUnavailable
+from pockettutor.utils.errors import LLMUnavailable
 
 DEFAULT_MODEL = "gpt-4o-mini"
 

@@ -14,8 +14,8 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
-from utils.errors import UsageError, visible
-from utils.transcripts import open_private
+from pockettutor.utils.errors import UsageError, visible
+from pockettutor.utils.transcripts import open_private
 
 # Panels and text keep a readable measure on wide terminals.
 MEASURE = 88

@@ -7,8 +7,8 @@ brings its own prompt and reference answer (reference-answer mode).
 
 import json
 
-from utils.errors import TutorError, UsageError, printable
-from utils.lessons import Question
+from pockettutor.utils.errors import TutorError, UsageError, printable
+from pockettutor.utils.lessons import Question
 
 
 def find_question(library, address):

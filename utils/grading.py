@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import product
 
-from utils.words import CLAUSE_BREAKS as CLAUSE_WORDS
-from utils.words import (
+from pockettutor.utils.words import CLAUSE_BREAKS as CLAUSE_WORDS
+from pockettutor.utils.words import (
     COMPARISON_FOLDS,
     NEGATORS,
     STOPWORDS,

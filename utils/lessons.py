@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from utils.errors import SourceError, UsageError, control_characters, printable
-from utils.yaml_source import load_yaml
+from pockettutor.utils.errors import SourceError, UsageError, control_characters, printable
+from pockettutor.utils.yaml_source import load_yaml
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 Id = Field(pattern=ID_PATTERN, description="lower-case letters, digits and dashes")

@@ -12,10 +12,19 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from utils.errors import SourceError, printable
-from utils.grading import grade, reveals, rubric_for
-from utils.lessons import ID_PATTERN, Course, Lesson, Question, ReadingPaths, Vocabulary, describe_error, model_for
-from utils.yaml_source import load_yaml
+from pockettutor.utils.errors import SourceError, printable
+from pockettutor.utils.grading import grade, reveals, rubric_for
+from pockettutor.utils.lessons import (
+    ID_PATTERN,
+    Course,
+    Lesson,
+    Question,
+    ReadingPaths,
+    Vocabulary,
+    describe_error,
+    model_for,
+)
+from pockettutor.utils.yaml_source import load_yaml
 
 
 @dataclass(frozen=True, order=True)

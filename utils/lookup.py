@@ -10,8 +10,8 @@ answer (the leak guard, grading.reveals) is never quoted.
 import re
 from dataclasses import dataclass
 
-from utils.grading import Normaliser, reveals
-from utils.words import STOPWORDS
+from pockettutor.utils.grading import Normaliser, reveals
+from pockettutor.utils.words import STOPWORDS
 
 # What the learner asks about, when they name it: "what do you mean by X", "what is X".
 SUBJECT = re.compile(

@@ -19,9 +19,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from utils.errors import SourceError, UsageError
-from utils.lessons import Style, describe_error
-from utils.yaml_source import load_yaml
+from pockettutor.utils.errors import SourceError, UsageError
+from pockettutor.utils.lessons import Style, describe_error
+from pockettutor.utils.yaml_source import load_yaml
 
 SCHEMA_VERSION = 2
 NAME_CHARS = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
@@ -104,7 +104,7 @@ class Profile(BaseModel):
     def record_answer(self, lesson_ref, concept_id, verdict, hints_used, attempt, today, practised=True):
         """A graded answer (or "I don't know", not practised) is evidence about the
         concept (Bayesian Knowledge Tracing)."""
-        from utils.mastery import P_INIT, credit, update
+        from pockettutor.utils.mastery import P_INIT, credit, update
 
         key = f"{lesson_ref}/{concept_id}"
         evidence = credit(verdict, hints_used, attempt)
@@ -114,7 +114,7 @@ class Profile(BaseModel):
 
     def schedule_review(self, lesson_ref, concept_id, question_id, verdict, hints_used, attempt, now):
         """A question left (answered or skipped) goes on the spaced-review schedule."""
-        from utils.reviews import schedule
+        from pockettutor.utils.reviews import schedule
 
         key = f"{lesson_ref}/{concept_id}/{question_id}"
         self.reviews[key] = schedule(self.reviews.get(key), verdict, hints_used, attempt, now)

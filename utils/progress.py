@@ -7,8 +7,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from utils.analogies import style_record
-from utils.mastery import MASTERED
+from pockettutor.utils.analogies import style_record
+from pockettutor.utils.mastery import MASTERED
 
 BAR_WIDTH = 20
 
@@ -48,7 +48,7 @@ def streak(active_days, today):
 
 
 def reviews_due(profile, now):
-    from utils.reviews import due
+    from pockettutor.utils.reviews import due
 
     return due(profile.reviews, now)
 

@@ -7,8 +7,8 @@ the verdict ("skipped" when the learner moved on) and the grade's ideas.
 
 from dataclasses import dataclass, field
 
-from utils.grading import grade as grade_offline
-from utils.reviews import due
+from pockettutor.utils.grading import grade as grade_offline
+from pockettutor.utils.reviews import due
 
 
 @dataclass(frozen=True)

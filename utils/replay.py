@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from utils.lessons import parse_model
-from utils.profiles import Profile
-from utils.session import current
+from pockettutor.utils.lessons import parse_model
+from pockettutor.utils.profiles import Profile
+from pockettutor.utils.session import current
 
 
 class Strict(BaseModel):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from utils.errors import UsageError
-from utils.lessons import SCHEMA_FILES, Course, Lesson
-from utils.profiles import atomic_write_text
-from utils.yaml_source import parse_yaml
+from pockettutor.utils.errors import UsageError
+from pockettutor.utils.lessons import SCHEMA_FILES, Course, Lesson
+from pockettutor.utils.profiles import atomic_write_text
+from pockettutor.utils.yaml_source import parse_yaml
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FIRST_LESSON = "first-lesson"

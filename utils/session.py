@@ -7,7 +7,7 @@ each piece is testable alone.
 from rich.table import Table
 from rich.text import Text
 
-from utils.mastery import MASTERED
+from pockettutor.utils.mastery import MASTERED
 
 
 def _common(console, teacher, library, profiles, profile):

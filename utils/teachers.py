@@ -10,10 +10,10 @@ offline teacher for that turn.
 import json
 import re
 
-from utils.grading import Evidence, Grade, confidence_for, grade, reveals, rubric_for, verdict_for
-from utils.lessons import Analogy
-from utils.lookup import Lookup, look_up
-from utils.verdicts import concern
+from pockettutor.utils.grading import Evidence, Grade, confidence_for, grade, reveals, rubric_for, verdict_for
+from pockettutor.utils.lessons import Analogy
+from pockettutor.utils.lookup import Lookup, look_up
+from pockettutor.utils.verdicts import concern
 
 
 class OfflineTeacher:

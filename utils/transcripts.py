@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from utils.errors import UsageError, visible
+from pockettutor.utils.errors import UsageError, visible
 
 
 def transcript_path(home, profile_name, lesson_ref):

@@ -18,7 +18,7 @@ The grader decides the question-or-answer case, so this module only reads words.
 import re
 from dataclasses import dataclass
 
-from utils.words import STOPWORDS, WORD
+from pockettutor.utils.words import STOPWORDS, WORD
 
 # The whole line, give or take politeness and punctuation, is one of these.
 DONT_KNOW = re.compile(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from utils.errors import SourceError
+from pockettutor.utils.errors import SourceError
 
 # Deeper nesting than this is never a lesson; refusing it keeps a hostile file
 # from exhausting the stack while constructing.
