@@ -80,7 +80,7 @@ def main(argv=None):
         try:
             result = benchmark(quick=args.quick)
         except MissingData as reason:
-            # Data that lives outside the checkout (../shared): say so, do not fail.
+            # Data given by path that is not there: say so, do not fail.
             skipped.append(name_of(benchmark))
             print(f"benchmark {name_of(benchmark)} skipped: {reason}\n", flush=True)
             continue

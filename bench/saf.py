@@ -29,7 +29,8 @@ from pathlib import Path
 from bench import MissingData
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "saf"
+# Shipped in the repository with its licence and citation (bench/data/saf/README.md).
+DEFAULT_DATA = ROOT / "bench" / "data" / "saf"
 SPLITS = {"train": "saf_en_train.jsonl", "test": "saf_en_test_ua.jsonl"}
 LABELS = ["correct", "partial", "incorrect"]
 GOLD = {"correct": "correct", "partially_correct": "partial", "incorrect": "incorrect"}

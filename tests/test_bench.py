@@ -5,7 +5,11 @@ import math
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
+
+# Each runs a benchmark: CI runs them, `pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def test_quick_bench_prints_the_table_and_writes_numeric_json(tmp_path):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import yaml
 from conftest import FIXTURES
 
@@ -55,6 +56,7 @@ def position(store):
     return (int(progress.concept[1:]), progress.explained)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_loses_or_rewinds_progress(tmp_path):
     lessons, home = long_library(tmp_path), tmp_path / "home"
     rng = random.Random(20261123)
