@@ -20,6 +20,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from pockettutor import __version__
 from pockettutor.utils.errors import ReplayMismatch, TutorError, UsageError, printable
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 70, 130, 141
@@ -36,21 +37,29 @@ def build_parser():
     common = Parser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
     parser = Parser(prog="tutor", description="PocketTutor: a Socratic tutor for the terminal.", parents=[common])
+    parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    model = Parser(add_help=False)
+    model.add_argument("--model", metavar="NAME", help="the LLM's model for this run (default: `tutor config show`)")
+    as_json = Parser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON for scripts")
 
-    learn = commands.add_parser("learn", parents=[common], help="start or resume a lesson (the default command)")
-    learn.add_argument("lesson", nargs="?", metavar="COURSE/LESSON", help="a lesson id from `tutor courses`")
-    learn.add_argument("--profile", metavar="NAME", help="learner profile (default: $TUTOR_PROFILE or 'learner')")
+    learn = commands.add_parser("learn", parents=[common, model], help="start or resume a lesson (the default command)")
+    learn.add_argument(
+        "lesson", nargs="?", metavar="COURSE/LESSON", help="a lesson id from `tutor courses`"
+    ).completer = complete_lessons
+    learn.add_argument(
+        "--profile", metavar="NAME", help="learner profile (default: $TUTOR_PROFILE or 'learner')"
+    ).completer = complete_profiles
     engine = learn.add_mutually_exclusive_group()
     engine.add_argument("--offline", action="store_true", help="use the offline engine even if an LLM is configured")
     engine.add_argument("--llm", action="store_true", help="use the LLM engine (OPENAI_API_KEY / OPENAI_BASE_URL)")
 
-    courses = commands.add_parser("courses", parents=[common], help="list the courses and lessons")
-    courses.add_argument("--json", action="store_true", help="print JSON for tools")
+    courses = commands.add_parser("courses", parents=[common, as_json], help="list the courses and lessons")
     courses.add_argument("--profile", metavar="NAME", help="show this learner's status")
 
     lint = commands.add_parser("lint", parents=[common], help="check lesson files; every problem at its line")
-    lint.add_argument("paths", nargs="*", metavar="PATH", help="files or library folders (default: the library)")
+    lint.add_argument("paths", nargs="*", metavar="PATH", help="files or lesson folders (default: every lesson folder)")
     lint.add_argument("--json", action="store_true", help="print the problems as JSON")
 
     schema = commands.add_parser("schema", parents=[common], help="print the JSON Schema of a file kind")
@@ -59,8 +68,9 @@ def build_parser():
     new = commands.add_parser("new", parents=[common], help="write a new course or lesson file that lints clean")
     new.add_argument("kind", choices=["course", "lesson"])
     new.add_argument("names", nargs="+", metavar="NAME", help="course: NAME; lesson: COURSE NAME")
+    new.add_argument("--into", metavar="DIR", help="the lesson folder to write in (default: yours, see `tutor doctor`)")
 
-    path = commands.add_parser("path", parents=[common], help="list the reading paths, or show one in order")
+    path = commands.add_parser("path", parents=[common, as_json], help="list the reading paths, or show one in order")
     path.add_argument("name", nargs="?", help="a reading path id")
     path.add_argument("--profile", metavar="NAME", help="show this learner's status")
 
@@ -72,14 +82,28 @@ def build_parser():
     profile_new.add_argument("--experience", metavar="TEXT")
     profile_new.add_argument("--no-questions", action="store_true", help="do not ask the first-run questions")
     actions.add_parser("list", parents=[common], help="the profiles, the one in use marked")
-    profile_show = actions.add_parser("show", parents=[common], help="what the tutor knows about a learner")
+    profile_show = actions.add_parser("show", parents=[common, as_json], help="what the tutor knows about a learner")
     profile_show.add_argument("name", nargs="?", help="default: the profile in use")
     profile_use = actions.add_parser("use", parents=[common], help="make a profile the default")
-    profile_use.add_argument("name")
+    profile_use.add_argument("name").completer = complete_profiles
+    for action, what in (
+        ("delete", "delete a profile and all its records"),
+        ("reset", "start a learner over: progress and records go, who they are stays"),
+        ("rename", "give a profile, and its records, a new name"),
+    ):
+        change = actions.add_parser(action, parents=[common], help=what)
+        change.add_argument("name").completer = complete_profiles
+        if action == "rename":
+            change.add_argument("new_name", metavar="NEW_NAME")
+        change.add_argument("--yes", action="store_true", help="do not ask first")
 
-    review = commands.add_parser("review", parents=[common], help="answer the questions due for spaced review")
+    review = commands.add_parser(
+        "review", parents=[common, model, as_json], help="answer the questions due for spaced review"
+    )
     review.add_argument("--limit", type=int, default=20, metavar="N", help="at most N questions (default 20)")
-    exam = commands.add_parser("exam", parents=[common], help="a remedial exam of a course, weakest concepts first")
+    exam = commands.add_parser(
+        "exam", parents=[common, model, as_json], help="a remedial exam of a course, weakest concepts first"
+    )
     exam.add_argument("course", metavar="COURSE", help="a course id from `tutor courses`")
     exam.add_argument("--questions", type=int, default=15, metavar="N", help="how many questions (default 15)")
     exam.add_argument(
@@ -96,11 +120,13 @@ def build_parser():
     export.add_argument("-o", "--output", metavar="FILE.md", help="write here instead of printing")
     export.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
 
-    progress = commands.add_parser("progress", parents=[common], help="mastery per lesson, reviews due, streak")
+    progress = commands.add_parser(
+        "progress", parents=[common, as_json], help="mastery per lesson, reviews due, streak"
+    )
     progress.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
 
     grade = commands.add_parser(
-        "grade", parents=[common], help="grade an answer with its evidence (for rubric authors)"
+        "grade", parents=[common, model], help="grade an answer with its evidence (for rubric authors)"
     )
     grade.add_argument("question", metavar="COURSE/LESSON/CONCEPT/QUESTION", help="a question, or - for JSON lines")
     grade.add_argument("answer", nargs="?", help="the answer to grade")
@@ -112,7 +138,55 @@ def build_parser():
     replay.add_argument(
         "--check", action="store_true", help="exit 1 if the session differs from the script's expectations"
     )
+
+    doctor = commands.add_parser(
+        "doctor", parents=[common, model, as_json], help="check the installation, lessons, data folder and LLM"
+    )
+    doctor.add_argument("--llm", action="store_true", help="also send the LLM one short request")
+
+    config = commands.add_parser("config", parents=[common], help="show or change the settings file")
+    settings = config.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
+    settings.add_parser("show", parents=[common, as_json], help="every setting, and where its value comes from")
+    config_set = settings.add_parser("set", parents=[common], help="store a setting in the settings file")
+    config_set.add_argument("key", metavar="KEY", help=SETTING_NAMES).completer = complete_settings
+    config_set.add_argument("value", metavar="VALUE")
+    config_unset = settings.add_parser("unset", parents=[common], help="remove a setting from the settings file")
+    config_unset.add_argument("key", metavar="KEY", help=SETTING_NAMES).completer = complete_settings
+    settings.add_parser("path", parents=[common], help="where the settings file is")
+
+    completion = commands.add_parser("completion", parents=[common], help="print a shell's tab-completion script")
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"])
     return parser
+
+
+def version_line():
+    import platform
+
+    return f"PocketTutor {__version__} (Python {platform.python_version()})"
+
+
+def complete_lessons(prefix, **_):
+    """Tab completion: lesson and course ids."""
+    from pockettutor.utils.lessons import Library
+
+    library = Library()
+    return [ref for ref in [*library.courses(), *library.lesson_refs()] if ref.startswith(prefix)]
+
+
+# Known here without importing the settings module: `tutor --help` stays quick.
+SETTING_NAMES = "model, base_url, timeout, lessons or shipped_lessons"
+
+
+def complete_settings(prefix, **_):
+    from pockettutor.utils.settings import SPECS
+
+    return [name for name in SPECS if name.startswith(prefix)]
+
+
+def complete_profiles(prefix, **_):
+    from pockettutor.utils.profiles import ProfileStore, data_home
+
+    return [name for name in ProfileStore(data_home()).names() if name.startswith(prefix)]
 
 
 def read_profile(store, name, required=True):
@@ -140,10 +214,15 @@ def choose_teacher(args):
 
     if args.offline:
         return OfflineTeacher()
-    if args.llm or llm_configured():
+    model = getattr(args, "model", None)
+    if args.llm or model or llm_configured():
         if not llm_configured():
-            raise UsageError("--llm needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL (for a local server)")
-        config = LLMConfig.from_env()
+            option = "--llm" if args.llm else "--model"
+            raise UsageError(
+                f"{option} needs OPENAI_API_KEY (for OpenAI) or a server: OPENAI_BASE_URL, "
+                "or `tutor config set base_url URL`"
+            )
+        config = LLMConfig.from_env(model=model)
         return LLMTeacher(LLMChat(config), config.describe())
     return OfflineTeacher()
 
@@ -191,7 +270,9 @@ def learner(args):
     store, name = ProfileStore(data_home()), profile_name(args)
     with store.lock(name):
         profile = store.load_or_create(name)
-        console = TutorConsole(history_path=history_path(data_home(), name))
+        # With --json, standard output carries only the JSON: the session goes to standard error.
+        screen = sys.stderr if getattr(args, "json", False) else None
+        console = TutorConsole(history_path=history_path(data_home(), name), file=screen)
         for notice in store.notices:
             console.notice(notice)
         yield store, profile, console
@@ -209,7 +290,7 @@ def command_learn(args):
         if args.lesson:
             ref = library.resolve(args.lesson)
         elif not refs:
-            raise UsageError(f"no lessons found in {library.root}")
+            raise UsageError(f"no lessons found in {library.describe_roots()} (see `tutor doctor`)")
         elif current in refs and profile.lessons[current].status != "complete":
             ref = current
         else:
@@ -325,11 +406,11 @@ def command_replay(args):
 
 
 def command_lint(args):
-    from pockettutor.utils.lessons import default_library
+    from pockettutor.utils.lessons import library_roots
     from pockettutor.utils.lint import lint, summary
 
-    paths = args.paths or [default_library()]
-    problems = lint(paths)
+    paths = args.paths or library_roots()
+    problems = lint(paths, roots=library_roots())
     errors = any(p.severity == "error" for p in problems)
     if args.json:
         print(json.dumps({"problems": [p.as_json() for p in problems], "summary": summary(problems)}, indent=2))
@@ -348,18 +429,29 @@ def command_schema(args):
 
 
 def command_new(args):
-    from pockettutor.utils.lessons import default_library
+    from pockettutor.utils.lessons import Library, shipped_library, user_library, write_schemas
     from pockettutor.utils.scaffold import new_course, new_lesson
 
-    library = default_library()
+    # Never into the installed library: the user's own folder, or one they name.
+    library = Path(args.into).expanduser() if args.into else user_library()
     if args.kind == "course":
         if len(args.names) != 1:
             raise UsageError("usage: tutor new course NAME")
+        known = Library().courses()
+        if args.names[0] in known and not (library / args.names[0]).exists():
+            raise UsageError(f"there is a course '{args.names[0]}' already (see `tutor courses`); choose another name")
         written = new_course(library, args.names[0])
     else:
         if len(args.names) != 2:
             raise UsageError("usage: tutor new lesson COURSE NAME")
+        course = args.names[0]
+        if not args.into and course in Library().courses():
+            # A lesson goes beside its course, wherever that is, except inside the installation.
+            library = Library().course_folder(course).parent
+            if library == shipped_library():
+                raise UsageError(f"'{course}' is a shipped course; `tutor new course NAME` starts one of your own")
         written = new_lesson(library, *args.names)
+    write_schemas(library)  # what the new files' `$schema` lines point at, for editors
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -376,9 +468,16 @@ def command_path(args):
     library = Library()
     paths = library.reading_paths()
     out = Console(highlight=False)
+    if not args.name and args.json:
+        listed = [
+            {"id": p.id, "title": p.title, "description": p.description, "lessons": len(library.path_lessons(p))}
+            for p in paths.values()
+        ]
+        print(json.dumps({"paths": listed}, indent=2, ensure_ascii=False))
+        return EXIT_OK
     if not args.name:
         if not paths:
-            out.print(f"No reading paths in {library.root / 'paths.yaml'}.")
+            out.print(f"No reading paths in {library.describe_roots()}.")
         for reading_path in paths.values():
             count = len(library.path_lessons(reading_path))
             out.print(
@@ -392,6 +491,14 @@ def command_path(args):
     name = profile_name(args)
     profile = read_profile(store, name, required=False)
     reading_path = paths[args.name]
+    if args.json:
+        steps = [
+            {"lesson": ref, "title": library.lesson(ref).title, "status": _status(profile, ref)}
+            for ref in library.path_lessons(reading_path)
+        ]
+        about = {"id": reading_path.id, "title": reading_path.title, "description": reading_path.description}
+        print(json.dumps({**about, "profile": name, "lessons": steps}, indent=2, ensure_ascii=False))
+        return EXIT_OK
     out.print(f"[bold]{escape(reading_path.title)}[/bold]")
     out.print(escape(reading_path.description), style="dim")
     for number, ref in enumerate(library.path_lessons(reading_path), 1):
@@ -399,6 +506,11 @@ def command_path(args):
         title = escape(library.lesson(ref).title)
         out.print(f"{number:>3}. {title}  [dim]{ref}, {status_label(progress and progress.status)}[/dim]")
     return EXIT_OK
+
+
+def _status(profile, ref):
+    progress = profile.lessons.get(ref) if profile else None
+    return progress.status if progress else "new"
 
 
 def run_quiz(args, mode, choose_items):
@@ -413,6 +525,8 @@ def run_quiz(args, mode, choose_items):
         if notice:
             console.notice(notice)
         if not items:
+            if args.json:
+                print(json.dumps({"mode": mode, "profile": profile.name, "asked": 0, "results": []}, indent=2))
             return None
         console.line(f"Engine: {teacher.describe()}", style="dim")
         shared = new_quiz_store(console, teacher, library, store, profile, mode, items)
@@ -420,7 +534,28 @@ def run_quiz(args, mode, choose_items):
             create_quiz_flow().run(shared)
         finally:
             store.save(profile)
+    if args.json:
+        print(json.dumps(quiz_results(mode, profile.name, shared["quiz"]["results"]), indent=2, ensure_ascii=False))
     return shared
+
+
+def quiz_results(mode, name, results):
+    """A review's or an exam's results for scripts: one entry per question asked."""
+    entries = [
+        {
+            "lesson": r.item.lesson,
+            "concept": r.item.concept,
+            "question": r.item.question,
+            "verdict": r.verdict,
+            "misconceptions": list(r.misconceptions),
+        }
+        for r in results
+    ]
+    counts = {verdict: sum(r.verdict == verdict for r in results) for verdict in VERDICTS}
+    return {"mode": mode, "profile": name, "asked": len(results), **counts, "results": entries}
+
+
+VERDICTS = ("correct", "partial", "incorrect", "skipped")
 
 
 def command_review(args):
@@ -435,7 +570,7 @@ def command_review(args):
         "review",
         lambda library, profile: (due_items(library, profile, datetime.now(timezone.utc))[: args.limit], None),
     )
-    if shared is None:
+    if shared is None and not args.json:
         print("Nothing is due for review. Come back later, or go on with `tutor`.")
     return EXIT_OK
 
@@ -519,11 +654,15 @@ def command_progress(args):
     from pockettutor.utils.console import TutorConsole
     from pockettutor.utils.lessons import Library
     from pockettutor.utils.profiles import ProfileStore, data_home
-    from pockettutor.utils.progress import progress_view
+    from pockettutor.utils.progress import progress_data, progress_view
 
     store = ProfileStore(data_home())
     name = profile_name(args)
-    TutorConsole().print(progress_view(Library(), read_profile(store, name)))
+    profile = read_profile(store, name)
+    if args.json:
+        print(json.dumps(progress_data(Library(), profile), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    TutorConsole().print(progress_view(Library(), profile))
     return EXIT_OK
 
 
@@ -541,6 +680,8 @@ def command_profile(args):
         if not names:
             console.line("No profiles yet: `tutor` creates one, or `tutor profile new NAME`.")
         return EXIT_OK
+    if args.action in ("delete", "reset", "rename"):
+        return change_profile(args, store, console)
     if args.action == "use":
         if args.name not in store.names():
             raise UsageError(f"no profile '{args.name}' (see `tutor profile list`; `tutor profile new {args.name}`)")
@@ -566,7 +707,41 @@ def command_profile(args):
         return EXIT_OK
     from pockettutor.utils.progress import profile_overview
 
-    console.say(profile_overview(read_profile(store, name)))
+    profile = read_profile(store, name)
+    if args.json:
+        print(json.dumps(profile.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    console.say(profile_overview(profile))
+    return EXIT_OK
+
+
+def change_profile(args, store, console):
+    """delete, reset or rename, after asking (unless --yes): none can be undone."""
+    name = args.name
+    records = store.records(name)
+    if not records:
+        raise UsageError(f"no profile '{name}' (see `tutor profile list`)")
+    what = {
+        "delete": f"Delete the profile '{name}' and all its records ({len(records)} files and folders)?",
+        "reset": f"Start '{name}' over? Progress, reviews and session records go; experience and style stay.",
+        "rename": f"Rename the profile '{name}' to '{getattr(args, 'new_name', '')}'?",
+    }[args.action]
+    if not args.yes:
+        try:
+            reply = console.ask(f"{what} [y/N] ").strip().lower()
+        except EOFError:
+            reply = ""
+        if reply not in ("y", "yes"):
+            raise UsageError(f"profile '{name}' left as it was (nothing confirmed; --yes skips the question)")
+    if args.action == "delete":
+        store.delete(name)
+        console.line(f"Deleted the profile '{name}'.")
+    elif args.action == "reset":
+        store.reset(name)
+        console.line(f"'{name}' starts over: `tutor --profile {name}` begins again.")
+    else:
+        store.rename(name, args.new_name)
+        console.line(f"'{name}' is now '{args.new_name}'.")
     return EXIT_OK
 
 
@@ -575,7 +750,7 @@ def command_grade(args):
     from pockettutor.utils.lessons import Library
 
     library = Library()
-    args.offline = not args.llm
+    args.offline = not (args.llm or args.model)
     teacher = choose_teacher(args)
 
     def grade(question, answer, synonyms):
@@ -601,6 +776,62 @@ def command_grade(args):
     return EXIT_OK
 
 
+def command_doctor(args):
+    from pockettutor.utils.doctor import diagnose
+
+    checks = diagnose(check_llm=args.llm, model=args.model)
+    failed = any(check.status == "fail" for check in checks)
+    if args.json:
+        print(json.dumps({"ok": not failed, "checks": [c.as_json() for c in checks]}, indent=2, ensure_ascii=False))
+        return EXIT_ERROR if failed else EXIT_OK
+    marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "info": "    "}
+    section = None
+    for check in checks:
+        if check.section != section:
+            section = check.section
+            print(f"{section}:")
+        print(printable(f"  {marks[check.status]} {check.name}: {check.detail}"))
+    print("Everything the tutor needs works." if not failed else "Some checks failed: see FAIL above.")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def command_config(args):
+    from pockettutor.utils.settings import config_path, resolved, set_value, unset_value
+
+    if args.action == "path":
+        print(config_path())
+    elif args.action == "set":
+        path, value = set_value(args.key, args.value)
+        print(printable(f"{args.key} = {value} (in {path})"))
+        overridden = resolved()[args.key]
+        if overridden.source not in ("config file", "default"):
+            print(printable(f"note: {overridden.source} is set, and overrides the file while it is"), file=sys.stderr)
+    elif args.action == "unset":
+        print(printable(f"{args.key} removed (from {unset_value(args.key)})"))
+    else:
+        settings = resolved()
+        if args.json:
+            shown = {name: {"value": s.value, "source": s.source} for name, s in settings.items()}
+            print(json.dumps({"file": str(config_path()), "settings": shown}, indent=2, ensure_ascii=False))
+            return EXIT_OK
+        from pockettutor.utils.call_llm import redact
+
+        print(printable(f"settings file: {config_path()}"))
+        for name, setting in settings.items():
+            value = redact(setting.value) if name == "base_url" else setting.value
+            if isinstance(value, list):
+                value = os.pathsep.join(value) or "(none)"
+            print(printable(f"{name} = {'(none)' if value is None else value}  [{setting.source}]"))
+    return EXIT_OK
+
+
+def command_completion(args):
+    import argcomplete
+
+    sys.stdout.write(argcomplete.shellcode(["tutor", "pockettutor"], shell=args.shell))
+    return EXIT_OK
+
+
 COMMANDS = {
     "learn": command_learn,
     "grade": command_grade,
@@ -615,11 +846,14 @@ COMMANDS = {
     "export": command_export,
     "review": command_review,
     "exam": command_exam,
+    "doctor": command_doctor,
+    "config": command_config,
+    "completion": command_completion,
 }
 
 
 # learn's options that take a value: the word after one is that value, even if it is a command's name.
-LEARN_VALUE_OPTIONS = {"--profile"}
+LEARN_VALUE_OPTIONS = {"--profile", "--model"}
 
 
 def _names_a_command(argv):
@@ -631,7 +865,7 @@ def _names_a_command(argv):
             skip = False
         elif arg in LEARN_VALUE_OPTIONS:
             skip = True
-        elif arg in COMMANDS or arg in ("-h", "--help"):
+        elif arg in COMMANDS or arg in ("-h", "--help", "--version"):
             return True
     return False
 
@@ -639,6 +873,11 @@ def _names_a_command(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    if "_ARGCOMPLETE" in os.environ:
+        # The shell asks for completions (see `tutor completion`): answer and exit.
+        import argcomplete
+
+        argcomplete.autocomplete(build_parser())
     try:
         if not _names_a_command(argv):
             argv = ["learn", *argv]  # `tutor` alone, or with learn's options, starts a lesson

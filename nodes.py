@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pocketflow import Node
 
 from pockettutor.utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
-from pockettutor.utils.call_llm import ServerResting
+from pockettutor.utils.call_llm import ServerResting, failure_reason
 from pockettutor.utils.grading import grade, reveals
 from pockettutor.utils.ladder import hint_text, next_step, worked_answer, wrong_answers_exhausted
 from pockettutor.utils.progress import count_days, streak
@@ -90,7 +90,7 @@ def _now():
 def _fallback_notice(exc):
     if isinstance(exc, ServerResting):
         return f"{str(exc)[0].upper()}{str(exc)[1:]}; the offline engine takes this turn."
-    return f"The LLM did not answer ({type(exc).__name__}); the offline engine takes this turn."
+    return f"The LLM did not answer ({failure_reason(exc)}); the offline engine takes this turn."
 
 
 def _analogy_title(analogy, vocabulary):

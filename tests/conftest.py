@@ -24,6 +24,18 @@ def isolated_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def chat_server():
+    """A local OpenAI-compatible server that answers from a script (tests/chat_server.py)."""
+    from chat_server import ChatServer
+
+    server = ChatServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def demo_library():
     return Library(FIXTURES)
 

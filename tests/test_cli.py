@@ -14,7 +14,9 @@ from pockettutor.utils.teachers import OfflineTeacher
 
 
 def tutor(*args, stdin="", env=None, home):
-    return run_tutor(home, *args, stdin=stdin, env={"TUTOR_LESSONS": str(FIXTURES), **(env or {})}, timeout=60)
+    """The tutor with the fixture library only: the shipped courses switched off."""
+    only_fixtures = {"TUTOR_LESSONS": str(FIXTURES), "TUTOR_SHIPPED_LESSONS": "0"}
+    return run_tutor(home, *args, stdin=stdin, env={**only_fixtures, **(env or {})}, timeout=60)
 
 
 def assert_one_line_error(result, *fragments):

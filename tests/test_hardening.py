@@ -101,9 +101,9 @@ def test_an_answer_that_is_not_utf8_is_kept_readable_not_a_crash(tmp_path):
 @pytest.mark.parametrize("timeout", ["nan", "-1", "0", "1e309", "inf", "soon"])
 def test_a_bad_llm_timeout_is_refused_at_start(timeout):
     from pockettutor.utils.call_llm import LLMConfig
-    from pockettutor.utils.errors import LLMUnavailable
+    from pockettutor.utils.errors import UsageError
 
-    with pytest.raises(LLMUnavailable, match="TUTOR_LLM_TIMEOUT must be a number of seconds above 0"):
+    with pytest.raises(UsageError, match="TUTOR_LLM_TIMEOUT must be a number of seconds above 0"):
         LLMConfig.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUTOR_LLM_TIMEOUT": timeout})
 
 

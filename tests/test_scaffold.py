@@ -11,7 +11,7 @@ from conftest import FIXTURES, ROOT
 
 from pockettutor import main
 from pockettutor.utils.errors import UsageError
-from pockettutor.utils.lessons import SCHEMA_FILES, Course, Lesson, Library
+from pockettutor.utils.lessons import SCHEMA_FILES, Course, Lesson, Library, shipped_library
 from pockettutor.utils.lint import lint
 from pockettutor.utils.scaffold import FIRST_LESSON, add_lesson_to_course, new_course, new_lesson
 
@@ -270,26 +270,41 @@ def test_wrong_and_partial_samples_play_as_labelled(library, tmp_path, monkeypat
     assert lesson.concepts[0].questions[0].hints[0] in out
 
 
-def test_cli_new_course_and_lesson(library, monkeypatch, capsys):
-    monkeypatch.setenv("TUTOR_LESSONS", str(library))
+def test_cli_new_writes_into_the_users_lesson_folder(isolated_home, monkeypatch, capsys):
+    monkeypatch.setenv("TUTOR_SHIPPED_LESSONS", "0")  # linting only what this test wrote
+    mine = isolated_home / "lessons"
     assert main.main(["new", "course", "x"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"wrote {library / 'x' / 'course.yaml'}", f"wrote {library / 'x' / FIRST_LESSON}.yaml"]
+    assert out == [f"wrote {mine / 'x' / 'course.yaml'}", f"wrote {mine / 'x' / FIRST_LESSON}.yaml"]
     assert main.main(["new", "lesson", "x", "y"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"wrote {library / 'x' / 'y.yaml'}", f"wrote {library / 'x' / 'course.yaml'}"]
+    assert out == [f"wrote {mine / 'x' / 'y.yaml'}", f"wrote {mine / 'x' / 'course.yaml'}"]
+    # The `$schema` lines of the new files point at schemas beside them, for editors.
+    assert (mine / "schema.json").is_file() and "$schema=../schema.json" in (mine / "x" / "y.yaml").read_text()
     assert main.main(["lint"]) == 0
     assert capsys.readouterr().out.strip() == "0 errors, 0 warnings"
+    assert "x/y" in Library().lesson_refs()
 
 
-def test_cli_errors_are_one_line(library, monkeypatch, capsys):
-    monkeypatch.setenv("TUTOR_LESSONS", str(library))
-    assert main.main(["new", "lesson", "nope", "y"]) == 1
+def test_cli_new_into_a_folder(library, capsys):
+    assert main.main(["new", "course", "x", "--into", str(library)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"wrote {library / 'x' / 'course.yaml'}"
+
+
+def test_a_shipped_course_takes_no_new_lesson(capsys):
+    assert main.main(["new", "lesson", "lora", "extra"]) == 1
+    assert "'lora' is a shipped course; `tutor new course NAME` starts one of your own" in capsys.readouterr().err
+    assert not (shipped_library() / "lora" / "extra.yaml").exists()
+
+
+def test_cli_errors_are_one_line(library, capsys):
+    into = ["--into", str(library)]
+    assert main.main(["new", "lesson", "nope", "y", *into]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown course 'nope'" in err
-    assert main.main(["new", "course", "Bad_Name"]) == 1
+    assert main.main(["new", "course", "Bad_Name", *into]) == 1
     assert "invalid course name 'Bad_Name'" in capsys.readouterr().err
-    assert main.main(["new", "course", "demo"]) == 1
+    assert main.main(["new", "course", "demo", *into]) == 1
     assert "already exists" in capsys.readouterr().err
 
 

@@ -11,14 +11,14 @@ import re
 import time
 from dataclasses import dataclass
 
+from pockettutor.utils import settings
 from pockettutor.utils.errors import LLMUnavailable
-
-DEFAULT_MODEL = "gpt-4o-mini"
 
 
 def llm_configured(env=None):
+    """An API key in the environment, or a server in the settings."""
     env = os.environ if env is None else env
-    return bool(env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"))
+    return bool(env.get("OPENAI_API_KEY") or settings.value("base_url", env))
 
 
 @dataclass(frozen=True)
@@ -33,18 +33,14 @@ class LLMConfig:
         return f"LLMConfig(model={self.model!r}, base_url={redact(self.base_url)!r}, timeout={self.timeout})"
 
     @classmethod
-    def from_env(cls, env=None):
+    def from_env(cls, env=None, model=None):
+        """The settings (config file, overridden by the environment); `model` is --model."""
         env = os.environ if env is None else env
-        timeout = _number(env.get("TUTOR_LLM_TIMEOUT", "60"))
-        if timeout is None or not 0 < timeout <= MAX_TIMEOUT:
-            raise LLMUnavailable(
-                f"TUTOR_LLM_TIMEOUT must be a number of seconds above 0 and at most {MAX_TIMEOUT}, "
-                f"not {env['TUTOR_LLM_TIMEOUT']!r}"
-            )
+        chosen = settings.resolved(env)
         return cls(
-            model=env.get("TUTOR_MODEL") or DEFAULT_MODEL,
-            base_url=env.get("OPENAI_BASE_URL") or None,
-            timeout=timeout,
+            model=model or chosen["model"].value,
+            base_url=chosen["base_url"].value,
+            timeout=chosen["timeout"].value,
             api_key=env.get("OPENAI_API_KEY") or None,
         )
 
@@ -62,10 +58,6 @@ REST_SECONDS = 120
 
 class ServerResting(Exception):
     """A call not sent: the server timed out a moment ago (the circuit breaker is open)."""
-
-
-# An hour: longer than any answer is worth waiting for, short of a typo's 1e309.
-MAX_TIMEOUT = 3600
 
 
 def _number(text):
@@ -153,9 +145,59 @@ def _response_format(mode, name, schema):
 def _refuses_format(exc):
     import openai
 
-    if isinstance(exc, (openai.BadRequestError, openai.UnprocessableEntityError, openai.NotFoundError)):
+    if isinstance(exc, openai.NotFoundError):
+        # Ollama answers 404 for a model it does not have: no format would help.
+        return "model" not in _server_said(exc).lower()
+    if isinstance(exc, (openai.BadRequestError, openai.UnprocessableEntityError)):
         return True
     return isinstance(exc, openai.InternalServerError) and any(w in str(exc).lower() for w in FORMAT_WORDS)
+
+
+# An OpenAI key as servers echo it back ("Incorrect API key provided: sk-ab***yz").
+KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_*.-]{4,}")
+
+
+def _server_said(exc):
+    """The server's own reason, from an error body ({"error": {"message": ...}}) or the message."""
+    body = getattr(exc, "body", None)
+    said = None
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        said = error.get("message") if isinstance(error, dict) else error
+    said = str(said or getattr(exc, "message", None) or exc or type(exc).__name__)
+    key = os.environ.get("OPENAI_API_KEY")
+    if key:
+        said = said.replace(key, "***")
+    return " ".join(KEY_PATTERN.sub("sk-***", said).split())[:300]
+
+
+def failure_reason(exc):
+    """Why a call failed, in one line, with what fixes it: the server's own words
+    where it gave any (model not found, bad key, quota), never the key."""
+    status = getattr(exc, "status_code", None)
+    said = _server_said(exc)
+    where = getattr(getattr(exc, "request", None), "url", None)
+    server = redact(f"{where.scheme}://{where.host}:{where.port}" if where else "") or "the server"
+    kind = type(exc).__name__
+    if status == 404 and "model" in said.lower():
+        return f"{server} has no such model ({said}): pull it, or choose one with --model or `tutor config set model`"
+    if status == 404:
+        return f"{server} answered 404 ({said}): check base_url (it usually ends in /v1) with `tutor config show`"
+    if status == 401:
+        return f"{server} refused the API key ({said}): check OPENAI_API_KEY"
+    if status == 403:
+        return f"{server} refused access ({said}): check that the key may use this model"
+    if status == 429 and ("quota" in said.lower() or "billing" in said.lower()):
+        return f"the account is out of quota ({said}): check its plan and billing, or use --offline"
+    if status == 429:
+        return f"{server} is limiting requests ({said}): wait a moment, or use --offline"
+    if kind == "APITimeoutError" or isinstance(exc, TimeoutError):
+        return f"no reply in time ({said}): a slow server may need `tutor config set timeout SECONDS`"
+    if kind == "APIConnectionError" or isinstance(exc, ConnectionError):
+        return f"cannot reach {server} ({said}): is the server running? `tutor doctor --llm` checks"
+    if status:
+        return f"{server} failed with HTTP {status} ({said})"
+    return kind  # a reply the tutor could not use: its kind says which check it failed
 
 
 class LLMChat:
@@ -192,8 +234,8 @@ class LLMChat:
         if type(exc).__name__ in ("APITimeoutError", "APIConnectionError") or isinstance(exc, TimeoutError):
             self._resting_until = time.monotonic() + REST_SECONDS
 
-    def complete(self, messages):
-        return self._complete(self._client, messages, {})
+    def complete(self, messages, max_tokens=MAX_REPLY_TOKENS):
+        return self._complete(self._client, messages, {"max_tokens": max_tokens})
 
     def complete_json(self, messages, name, schema):
         """A reply meant to be JSON. The strongest response format the server
@@ -207,7 +249,8 @@ class LLMChat:
             mode = self._json_mode
             client = self._client if self._json_mode_works else self._client.with_options(max_retries=0)
             try:
-                reply = self._complete(client, messages, _response_format(mode, name, schema))
+                extra = {"max_tokens": MAX_REPLY_TOKENS, **_response_format(mode, name, schema)}
+                reply = self._complete(client, messages, extra)
             except Exception as exc:
                 if mode != "plain" and _refuses_format(exc):
                     self._json_mode = JSON_MODES[JSON_MODES.index(mode) + 1]
@@ -219,9 +262,7 @@ class LLMChat:
     def _complete(self, client, messages, extra):
         self._check_awake()
         try:
-            response = client.chat.completions.create(
-                model=self.config.model, messages=messages, max_tokens=MAX_REPLY_TOKENS, **extra
-            )
+            response = client.chat.completions.create(model=self.config.model, messages=messages, **extra)
         except Exception as exc:
             self._note_failure(exc)
             raise

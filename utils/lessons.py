@@ -277,27 +277,64 @@ def parse_model(model, path):
         raise document.error(first["loc"], describe_error(first)) from None
 
 
-def default_library():
-    """$TUTOR_LESSONS, or the lessons/ directory shipped beside this package."""
-    if os.environ.get("TUTOR_LESSONS"):
-        return Path(os.environ["TUTOR_LESSONS"]).expanduser()
+def shipped_library():
+    """The lessons/ folder installed with the tutor."""
     return Path(__file__).resolve().parent.parent / "lessons"
 
 
-class Library:
-    """The courses under a lessons directory, read lazily: listing courses reads
-    only course.yaml files; a lesson is parsed when first asked for."""
+def user_library(env=None):
+    """The learner's or instructor's own lessons: `tutor new` writes here."""
+    from pockettutor.utils.profiles import data_home
 
-    def __init__(self, root=None):
-        self.root = Path(root) if root else default_library()
+    return data_home(env) / "lessons"
+
+
+def library_roots(env=None):
+    """Where lessons come from, in order: the shipped library (unless the
+    `shipped_lessons` setting is off), the user's folder, then the folders of the
+    `lessons` setting or $TUTOR_LESSONS. Folders add to each other; none replaces
+    another. A folder named twice counts once."""
+    from pockettutor.utils.settings import resolved
+
+    settings = resolved(env)
+    candidates = [shipped_library()] if settings["shipped_lessons"].value else []
+    candidates += [user_library(env), *(Path(folder) for folder in settings["lessons"].value)]
+    roots, seen = [], set()
+    for root in candidates:
+        key = root.resolve()
+        if key not in seen and (root != user_library(env) or root.is_dir()):
+            seen.add(key)
+            roots.append(root)
+    return roots
+
+
+class Library:
+    """The courses under one or more lesson folders, read lazily: listing
+    courses reads only course.yaml files; a lesson is parsed when first asked
+    for. A course, vocabulary term or reading path id may be in one folder only."""
+
+    def __init__(self, roots=None):
+        if roots is None:
+            roots = library_roots()
+        self.roots = [Path(root) for root in ([roots] if isinstance(roots, (str, os.PathLike)) else roots)]
         self._courses = None
+        self._course_roots = {}  # course id -> the folder holding it
         self._lessons = {}  # ref -> Lesson: a session, a report or an exam reads each file once
 
+    def describe_roots(self):
+        return ", ".join(str(root) for root in self.roots) or "no lesson folder"
+
+    def _special_files(self, name):
+        return [root / name for root in self.roots if (root / name).exists()]
+
     def reading_paths(self):
-        path = self.root / "paths.yaml"
-        if not path.exists():
-            return {}
-        return {p.id: p for p in parse_model(ReadingPaths, path).paths}
+        paths, where = {}, {}
+        for path in self._special_files("paths.yaml"):
+            for reading_path in parse_model(ReadingPaths, path).paths:
+                if reading_path.id in paths:
+                    raise _clash(path, "reading path", reading_path.id, where[reading_path.id])
+                paths[reading_path.id], where[reading_path.id] = reading_path, path
+        return paths
 
     def path_lessons(self, reading_path):
         """The lesson refs a reading path walks through, in order: a COURSE step
@@ -310,24 +347,34 @@ class Library:
         return refs
 
     def vocabulary(self):
-        path = self.root / "vocabulary.yaml"
-        if not path.exists():
-            return {}
-        return parse_model(Vocabulary, path).by_id()
+        terms, where = {}, {}
+        for path in self._special_files("vocabulary.yaml"):
+            for term_id, term in parse_model(Vocabulary, path).by_id().items():
+                if term_id in terms:
+                    raise _clash(path, "vocabulary term", term_id, where[term_id])
+                terms[term_id], where[term_id] = term, path
+        return terms
 
     def courses(self):
         if self._courses is None:
             courses = {}
-            for path in sorted(self.root.glob("*/course.yaml")):
-                course = parse_model(Course, path)
-                if course.id != path.parent.name:
-                    raise SourceError(
-                        path, f"course id '{course.id}' differs from its folder '{path.parent.name}'", 1, 1
-                    )
-                courses[course.id] = course
+            for root in self.roots:
+                for path in sorted(root.glob("*/course.yaml")):
+                    course = parse_model(Course, path)
+                    if course.id != path.parent.name:
+                        raise SourceError(
+                            path, f"course id '{course.id}' differs from its folder '{path.parent.name}'", 1, 1
+                        )
+                    if course.id in courses:
+                        raise _clash(path, "course", course.id, self._course_roots[course.id] / course.id)
+                    courses[course.id], self._course_roots[course.id] = course, root
             ordered = sorted(courses.values(), key=lambda c: (c.number is None, c.number or 0, c.id))
             self._courses = {course.id: course for course in ordered}
         return self._courses
+
+    def course_folder(self, course_id):
+        self.courses()
+        return self._course_roots[course_id] / course_id
 
     def lesson_refs(self):
         return [f"{course.id}/{lesson}" for course in self.courses().values() for lesson in course.lessons]
@@ -348,9 +395,14 @@ class Library:
         ref = self.resolve(ref)
         if ref not in self._lessons:
             course_id, lesson_id = ref.split("/")
-            path = self.root / course_id / f"{lesson_id}.yaml"
+            path = self.course_folder(course_id) / f"{lesson_id}.yaml"
             lesson = parse_model(Lesson, path)
             if lesson.id != lesson_id:
                 raise SourceError(path, f"lesson id '{lesson.id}' differs from its file name '{lesson_id}'", 1, 1)
             self._lessons[ref] = lesson
         return self._lessons[ref]
+
+
+def _clash(path, kind, item_id, first):
+    message = f"{kind} '{item_id}' is also defined in {first}; ids must differ across lesson folders"
+    return SourceError(path, message, 1, 1)

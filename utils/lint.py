@@ -346,27 +346,58 @@ CHECKS = {Lesson: _check_lesson, Course: _check_course, Vocabulary: _check_vocab
 
 
 class LibraryContext:
-    """What cross-references resolve against: the library a file belongs to.
-    None where there is no library around the file (then nothing is 'unknown')."""
+    """What cross-references resolve against: the library a file belongs to,
+    which may span several lesson folders (the shipped one, the user's, added
+    ones). No roots where there is no library around the file (then nothing is
+    'unknown')."""
 
-    def __init__(self, root):
-        self.root = root
+    def __init__(self, roots):
+        self.roots = roots
         self.vocabulary = self.lesson_refs = self.course_ids = None
         # path -> [(prerequisite, line, column)]: all the cycle check needs, so
         # no parsed file is kept in memory once it has been checked.
         self.prerequisites = {}
-        if root is None:
+        # Ids defined in more than one folder, each at its second definition.
+        self.clashes = []
+        if not roots:
             return
-        vocabulary = root / "vocabulary.yaml"
-        self.vocabulary = set(_ids(self._data(vocabulary), "terms")) if vocabulary.is_file() else None
-        self.course_ids, self.lesson_refs = set(), set()
-        for course_file in sorted(root.glob("*/course.yaml")):
+        vocabularies = [root / "vocabulary.yaml" for root in roots if (root / "vocabulary.yaml").is_file()]
+        self.vocabulary = self._unique("vocabulary term", vocabularies, self._term_ids) if vocabularies else None
+        course_files = [path for root in roots for path in sorted(root.glob("*/course.yaml"))]
+        self.course_ids = self._unique("course", course_files, lambda path: [(path.parent.name, ("id",))])
+        self.lesson_refs = set()
+        for course_file in course_files:
             data = self._data(course_file)
-            self.course_ids.add(course_file.parent.name)
             lessons = data.get("lessons") if isinstance(data, dict) else None
             for lesson_id in lessons if isinstance(lessons, list) else []:
                 if isinstance(lesson_id, str):
                     self.lesson_refs.add(f"{course_file.parent.name}/{lesson_id}")
+
+    def _term_ids(self, path):
+        return [
+            (item["id"], ("terms", index))
+            for index, item in _items(self._data(path), "terms")
+            if isinstance(item.get("id"), str)
+        ]
+
+    def _unique(self, kind, paths, ids_of):
+        seen = {}
+        for path in paths:
+            for item_id, loc in ids_of(path):
+                if item_id in seen and seen[item_id] != path:
+                    line, column = self._position(path, loc)
+                    message = (
+                        f"{kind} '{item_id}' is also defined in {seen[item_id]}; ids must differ across lesson folders"
+                    )
+                    self.clashes.append(Problem(str(path), line, column, "error", message))
+                seen.setdefault(item_id, path)
+        return set(seen)
+
+    def _position(self, path, loc):
+        try:
+            return load_yaml(path).position(loc)
+        except SourceError:
+            return 1, 1
 
     def _data(self, path):
         try:
@@ -462,16 +493,22 @@ def _cycles(context):
     return problems
 
 
-def lint(paths):
-    """Problems in `paths` (files or library folders), sorted by place."""
+def lint(paths, roots=()):
+    """Problems in `paths` (files or library folders), sorted by place. `roots`
+    are the lesson folders the tutor reads together: a file in one of them is
+    checked against all of them."""
     problems = []
+    roots = [Path(root).resolve() for root in roots if Path(root).is_dir()]
+    shared = LibraryContext(roots) if roots else None
+    if shared:
+        problems += shared.clashes
     for target in paths:
         target = Path(target)
         if not target.exists():
             problems.append(Problem(str(target), 1, 1, "error", "no such file or folder"))
             continue
         root = find_library_root(target)
-        context = LibraryContext(root)
+        context = shared if shared and root in roots else LibraryContext([root] if root else [])
         files = (
             library_files(target)
             if target.is_dir() and root == target.resolve()

@@ -9,6 +9,7 @@ its profile so two sessions never overwrite each other's turns.
 
 import os
 import re
+import shutil
 import tempfile
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -312,6 +313,14 @@ def check_name(name):
 MAX_NAME = 64
 
 
+def _remove(path):
+    """A file, a link (never what it points to) or a whole folder."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 class ProfileInUse(UsageError):
     """Another session holds this profile."""
 
@@ -442,6 +451,69 @@ class ProfileStore:
         text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True)
         atomic_write_text(self.path(profile.name), text)
         atomic_write_text(self.backup_path(profile.name), text)
+
+    def records(self, name):
+        """Every file and folder that belongs to the learner NAME, besides its lock."""
+        from pockettutor.utils.transcripts import disputes_path, history_path, transcript_folder
+
+        check_name(name)
+        aside = sorted(self.folder.glob(f"{glob_escape(name)}.unreadable-*.yaml"))
+        candidates = [self.path(name), self.backup_path(name), *aside]
+        candidates += [place(self.home, name) for place in (transcript_folder, history_path, disputes_path)]
+        return [path for path in candidates if path.exists() or path.is_symlink()]
+
+    def delete(self, name):
+        """Remove the learner's profile and records, under its lock."""
+        if not self.records(name):
+            raise UsageError(f"no profile '{name}' (see `tutor profile list`)")
+        with self.lock(name):
+            for path in self.records(name):
+                _remove(path)
+            if self.default_name() == name:
+                (self.home / "settings.yaml").unlink(missing_ok=True)
+        (self.folder / f"{name}.lock").unlink(missing_ok=True)
+
+    def rename(self, old, new):
+        """OLD's profile and records become NEW's. The profile is written under its
+        new name before anything of the old one goes, so a crash leaves both, never neither."""
+        from pockettutor.utils.transcripts import disputes_path, history_path, transcript_folder
+
+        check_name(new)
+        if not self.records(old):
+            raise UsageError(f"no profile '{old}' (see `tutor profile list`)")
+        if self.records(new):
+            raise UsageError(f"profile '{new}' already exists; choose another name or delete it first")
+        with self.lock(old), self.lock(new):
+            profile = self.load_or_create(old)
+            profile.name = new
+            self.save(profile)
+            for place in (transcript_folder, history_path, disputes_path):
+                if place(self.home, old).exists():
+                    place(self.home, new).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    os.replace(place(self.home, old), place(self.home, new))
+            for path in self.records(old):
+                path.unlink()
+            if self.default_name() == old:
+                self.set_default_name(new)
+        (self.folder / f"{old}.lock").unlink(missing_ok=True)
+        return profile
+
+    def reset(self, name):
+        """Start the learner over: progress, reviews, mastery and the session records go;
+        who they are (experience, thinking style, preferences, notes) stays."""
+        from pockettutor.utils.transcripts import disputes_path, transcript_folder
+
+        if not self.records(name):
+            raise UsageError(f"no profile '{name}' (see `tutor profile list`)")
+        with self.lock(name):
+            old = self.load_or_create(name)
+            kept = {"experience", "thinking_style", "preferences", "notes"}
+            fresh = Profile(name=name, **{field: getattr(old, field) for field in kept})
+            self.save(fresh)
+            for path in (transcript_folder(self.home, name), disputes_path(self.home, name)):
+                if path.exists() or path.is_symlink():
+                    _remove(path)
+        return fresh
 
     @contextmanager
     def lock(self, name):

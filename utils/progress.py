@@ -85,30 +85,56 @@ def profile_overview(profile, now=None):
     return "\n".join(lines)
 
 
+def progress_data(library, profile, now=None):
+    """The learner's progress as plain data: what `progress` shows, for scripts too."""
+    now = now or datetime.now(timezone.utc)
+    courses = []
+    for course in library.courses().values():
+        lessons = []
+        for lesson_id in course.lessons:
+            ref = f"{course.id}/{lesson_id}"
+            values = lesson_mastery(profile, ref, library.lesson(ref))
+            progress = profile.lessons.get(ref)
+            lessons.append(
+                {
+                    "lesson": ref,
+                    "title": library.lesson(ref).title,
+                    "status": (progress and progress.status) or "new",
+                    "mastery": round(sum(values) / len(values), 4) if values else 0.0,
+                    "concepts": len(values),
+                    "concepts_mastered": sum(1 for v in values if v >= MASTERED),
+                }
+            )
+        courses.append({"course": course.id, "title": course.title, "lessons": lessons})
+    return {
+        "profile": profile.name,
+        "courses": courses,
+        "reviews_due": len(reviews_due(profile, now)),
+        "streak_days": streak(profile.active_days, now.date()),
+        "working_analogies": working_analogies(profile),
+    }
+
+
 def progress_view(library, profile, now=None):
     """A rich renderable: a table per course with a mastery bar per lesson,
     then reviews due, the streak and the analogies that work."""
-    now = now or datetime.now(timezone.utc)
+    data = progress_data(library, profile, now)
     parts = []
-    for course in library.courses().values():
-        table = Table(title=Text(course.title), title_justify="left", expand=False)
+    for course in data["courses"]:
+        table = Table(title=Text(course["title"]), title_justify="left", expand=False)
         for column in ("lesson", "status", "mastery", "concepts mastered"):
             table.add_column(column)
-        for lesson_id in course.lessons:
-            ref = f"{course.id}/{lesson_id}"
-            lesson = library.lesson(ref)
-            values = lesson_mastery(profile, ref, lesson)
-            progress = profile.lessons.get(ref)
-            status = status_label(progress and progress.status)
-            mastered = sum(1 for v in values if v >= MASTERED)
-            if values and mastered == len(values):
+        for lesson in course["lessons"]:
+            status = status_label(lesson["status"])
+            if lesson["concepts"] and lesson["concepts_mastered"] == lesson["concepts"]:
                 status = f"{status}, all concepts mastered"
-            mean = sum(values) / len(values) if values else 0.0
-            table.add_row(Text(lesson.title), status, bar(mean) + Text(f" {mean:.0%}"), f"{mastered}/{len(values)}")
+            mean = lesson["mastery"]
+            mastered = f"{lesson['concepts_mastered']}/{lesson['concepts']}"
+            table.add_row(Text(lesson["title"]), status, bar(mean) + Text(f" {mean:.0%}"), mastered)
         parts.append(table)
-    due = reviews_due(profile, now)
-    parts.append(Text(f"Reviews due: {len(due)}" + ("  (run `tutor review`)" if due else "")))
-    parts.append(Text(f"Streak: {count_days(streak(profile.active_days, now.date()))}"))
-    working = working_analogies(profile)
+    due = data["reviews_due"]
+    parts.append(Text(f"Reviews due: {due}" + ("  (run `tutor review`)" if due else "")))
+    parts.append(Text(f"Streak: {count_days(data['streak_days'])}"))
+    working = data["working_analogies"]
     parts.append(Text("Analogies that work for you: " + ("; ".join(working) if working else "not enough answers yet")))
     return Group(*parts)

@@ -12,8 +12,12 @@ from pathlib import Path
 from pockettutor.utils.errors import UsageError, visible
 
 
+def transcript_folder(home, profile_name):
+    return Path(home) / "transcripts" / profile_name
+
+
 def transcript_path(home, profile_name, lesson_ref):
-    return Path(home) / "transcripts" / profile_name / (lesson_ref.replace("/", "__") + ".jsonl")
+    return transcript_folder(home, profile_name) / (lesson_ref.replace("/", "__") + ".jsonl")
 
 
 def history_path(home, profile_name):
