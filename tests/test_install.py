@@ -27,14 +27,14 @@ SHIPPED_LESSONS = 15
 SHIPPED_TERM = "water"
 
 
-def copy_fixture_course(folder, new_id):
-    """A lesson folder holding the fixture course as `new_id`, its analogy naming a
-    term of the shipped vocabulary."""
+def copy_fixture_course(folder, new_id, term=SHIPPED_TERM):
+    """A lesson folder holding the fixture course as `new_id`, its analogy naming `term`
+    (by default one of the shipped vocabulary)."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(FIXTURES / "demo", folder / new_id)
     course_file, lesson_file = folder / new_id / "course.yaml", folder / new_id / "levers.yaml"
     course_file.write_text(course_file.read_text().replace("id: demo", f"id: {new_id}"))
-    lesson_file.write_text(lesson_file.read_text().replace("        term: lever\n", f"        term: {SHIPPED_TERM}\n"))
+    lesson_file.write_text(lesson_file.read_text().replace("        term: lever\n", f"        term: {term}\n"))
     return folder
 
 
@@ -66,7 +66,7 @@ def test_a_course_in_two_folders_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("TUTOR_LESSONS", str(clash))
     with pytest.raises(SourceError, match="course 'lora' is also defined in .*lessons/lora"):
         Library().courses()
-    problems = [p for p in lint(library_roots(), roots=library_roots()) if "also defined" in p.message]
+    problems = [p for p in lint([clash], roots=library_roots()) if "also defined" in p.message]
     assert len(problems) == 1 and problems[0].path == str(clash.resolve() / "lora" / "course.yaml")
     assert problems[0].line > 1, "at the id's own line"
 
@@ -185,17 +185,18 @@ def test_version():
         assert result.returncode == 0 and result.stdout.startswith(f"PocketTutor {__version__} (Python 3.")
 
 
-def test_doctor_reports_every_part(isolated_home, capsys):
-    copy_fixture_course(user_library(), new_id="mine")
+def test_doctor_reports_every_part(isolated_home, capsys, monkeypatch):
+    monkeypatch.setenv("TUTOR_SHIPPED_LESSONS", "0")  # the wheel's test sees the shipped library checked
+    monkeypatch.setenv("TUTOR_LESSONS", str(FIXTURES))
+    copy_fixture_course(user_library(), new_id="mine", term="lever")  # the fixtures' own term
     assert main.main(["doctor", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     checks = {(c["section"], c["name"]): c for c in report["checks"]}
     assert report["ok"] is True
     assert checks[("tutor", "version")]["detail"] == f"PocketTutor {__version__}"
-    assert checks[("lessons", "shipped")]["detail"].endswith(
-        f"3 courses, {SHIPPED_LESSONS} lessons; lint: 0 errors, 0 warnings"
-    )
+    assert checks[("lessons", "added")]["detail"] == f"{FIXTURES}: 1 course, 1 lesson; lint: 0 errors, 0 warnings"
     assert "1 course, 1 lesson" in checks[("lessons", "user folder")]["detail"]
+    assert ("lessons", "shipped") not in checks
     assert checks[("data", "folder")]["status"] == "ok" and "writable" in checks[("data", "folder")]["detail"]
     assert checks[("settings", "api key")]["detail"] == "not set"
     assert checks[("settings", "engine")]["detail"].startswith("offline")
@@ -410,6 +411,8 @@ def test_the_wheel_is_one_package_that_teaches_from_anywhere(tmp_path):
     where = run("doctor", "--json")
     checks = {c["name"]: c["detail"] for c in json.loads(where.stdout)["checks"]}
     assert checks["installed"] == str(site / "pockettutor"), "the wheel's copy, not the checkout"
+    shipped = f"{site / 'pockettutor' / 'lessons'}: 3 courses, {SHIPPED_LESSONS} lessons; lint: 0 errors, 0 warnings"
+    assert checks["shipped"] == shipped
     courses = json.loads(run("courses", "--json").stdout)
     assert courses["totals"]["lessons"] == SHIPPED_LESSONS
     played = run("learn", "lora/why-low-rank", stdin="/quit\n")

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 
+import pytest
 from conftest import FIXTURES, ROOT, edited_library
 
 from pockettutor import main
@@ -31,6 +32,7 @@ def test_ten_planted_mistakes_give_ten_messages_at_their_lines():
     assert {p.severity for p in problems} == {"error", "warning"}
 
 
+@pytest.mark.slow
 def test_the_shipped_library_lints_clean():
     assert lint([ROOT / "lessons"]) == []
     assert lint([FIXTURES]) == []

@@ -526,6 +526,7 @@ def test_real_client_session_against_the_local_server(chat_server, tmp_path):
     assert_key_nowhere(result, home)
 
 
+@pytest.mark.slow
 def test_real_client_server_errors_fall_back_offline(chat_server, tmp_path):
     home = tmp_path / "cli-home"
     # A server that fails everything; retry-after-ms keeps the client's own retries quick.
@@ -566,15 +567,21 @@ def test_real_client_server_errors_fall_back_offline(chat_server, tmp_path):
     "status, error, shown",
     [
         (404, 'model "gpt-4o-mini" not found, try pulling it first', "has no such model"),
-        (401, f"Incorrect API key provided: {FAKE_KEY}.", "refused the API key"),
-        (429, "You exceeded your current quota, please check your plan and billing details.", "out of quota"),
+        pytest.param(401, f"Incorrect API key provided: {FAKE_KEY}.", "refused the API key", marks=pytest.mark.slow),
+        pytest.param(
+            429,
+            "You exceeded your current quota, please check your plan and billing details.",
+            "out of quota",
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_a_refusing_server_says_why_and_what_fixes_it(chat_server, tmp_path, status, error, shown):
     """Ollama's 404 for a model it lacks, a bad key and an empty account: the server's
     reason and the fix are on screen in one line, and a key it echoes is not."""
     home = tmp_path / "cli-home"
-    chat_server.default = fault(status, error=error)
+    # retry-after-ms keeps the client's own retries of a 429 quick.
+    chat_server.default = fault(status, error=error, headers={"retry-after-ms": "5"})
     result = run_cli(["learn", "demo/levers", "--llm"], cli_env(home, chat_server), ["Force times distance.", "/quit"])
     assert result.returncode == 0, result.stderr
     said = " ".join(result.stdout.split())
@@ -591,6 +598,7 @@ def test_a_refusing_server_says_why_and_what_fixes_it(chat_server, tmp_path, sta
     assert_key_nowhere(result, home)
 
 
+@pytest.mark.slow
 def test_real_client_timeout_falls_back_offline(chat_server, tmp_path):
     home = tmp_path / "cli-home"
     chat_server.default = text("too late", delay=10)  # the server hangs far past TUTOR_LLM_TIMEOUT
@@ -696,6 +704,7 @@ def test_a_server_without_response_formats_gets_a_fenced_json_reply_parsed(chat_
 # e. each fault, through the real client
 
 
+@pytest.mark.slow
 def test_a_429_is_retried_after_the_time_the_server_asks_for(chat_server, tmp_path):
     home = tmp_path / "cli-home"
     chat_server.script(
@@ -710,6 +719,7 @@ def test_a_429_is_retried_after_the_time_the_server_asks_for(chat_server, tmp_pa
     assert_key_nowhere(result, home)
 
 
+@pytest.mark.slow
 def test_connection_refused_falls_back_offline(tmp_path):
     import socket
 
@@ -730,6 +740,7 @@ def test_connection_refused_falls_back_offline(tmp_path):
     assert_key_nowhere(result, home)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reply", ["this is not json {", "", "[1, 2]"], ids=["malformed", "empty", "not-an-object"])
 def test_an_unusable_json_reply_from_the_server_is_graded_offline(chat_server, tmp_path, reply):
     home = tmp_path / "cli-home"
@@ -805,6 +816,7 @@ def test_a_question_back_gets_a_grounded_answer_unless_it_gives_the_question_awa
     assert "torques on both sides are equal" not in screen.split("When does a lever stop tipping?")[-1]
 
 
+@pytest.mark.slow
 def test_a_hung_server_costs_one_wait_not_one_per_turn(chat_server, tmp_path):
     home = tmp_path / "cli-home"
     chat_server.default = text("too late", delay=10)
@@ -818,6 +830,7 @@ def test_a_hung_server_costs_one_wait_not_one_per_turn(chat_server, tmp_path):
     assert "Correct." in result.stdout
 
 
+@pytest.mark.slow
 def test_the_timeout_bounds_a_whole_streamed_reply(chat_server, tmp_path):
     home = tmp_path / "cli-home"
     trickle = Reply(content=" ".join(["word"] * 40), piece_delay=0.2)

@@ -263,12 +263,14 @@ def mutated(draw, original):
 # ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @examples(100)
 @given(data=documents, options=dump_options)
 def test_any_yaml_document_is_handled(library, monkeypatch, data, options):
     check_content(library, dump(data, *options), monkeypatch)
 
 
+@pytest.mark.slow
 @examples(120)
 @given(data=mutated(LESSON_DATA), options=dump_options)
 def test_mutated_lesson_is_handled(library, monkeypatch, data, options):
@@ -277,6 +279,7 @@ def test_mutated_lesson_is_handled(library, monkeypatch, data, options):
         assert problems == []
 
 
+@pytest.mark.slow
 @examples(60)
 @given(
     name=st.sampled_from(["demo/course.yaml", "vocabulary.yaml"]),
@@ -287,6 +290,7 @@ def test_mutated_course_and_vocabulary_files_are_handled(library, monkeypatch, n
     check_content(library, dump(course if name.startswith("demo") else vocabulary, False, True), monkeypatch, name)
 
 
+@pytest.mark.slow
 @examples(80)
 @given(
     content=st.binary(max_size=3000)
@@ -610,6 +614,7 @@ def run_cli_on(library, home, content, timeout=60):
         assert str(library / LESSON) in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "content",
     ["[" * VERY_DEEP + "]" * VERY_DEEP, "{a: " * VERY_DEEP + "}" * VERY_DEEP, "- " * VERY_DEEP + "x\n"],
@@ -619,6 +624,7 @@ def test_very_deep_nesting_is_an_error_not_a_segfault(library, isolated_home, co
     run_cli_on(library, isolated_home, content)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "content", ['["]", ' * 30_000, '{"}": ' * 30_000, "[']', " * 30_000], ids=["lists", "mappings", "single-quoted"]
 )
