@@ -99,7 +99,7 @@ def an_analogy(analogy_id, style="everyday", term=None):
     return Analogy(id=analogy_id, styles=[style], term=term, text="a picture")
 
 
-def run_tutor(home, *args, stdin="", env=None, timeout=120):
+def run_tutor(home, *args, stdin="", env=None, timeout=120, cwd=None):
     """`tutor ARGS` as a real process with its own data directory and no LLM or
     TUTOR_ settings of the caller's; `env` adds to that."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
@@ -111,4 +111,5 @@ def run_tutor(home, *args, stdin="", env=None, timeout=120):
         text=True,
         env=full_env,
         timeout=timeout,
+        cwd=cwd,
     )

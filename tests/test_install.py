@@ -394,19 +394,9 @@ def test_the_wheel_is_one_package_that_teaches_from_anywhere(tmp_path):
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
-    env.update(PYTHONPATH=str(site), TUTOR_HOME=str(tmp_path / "home"), NO_COLOR="1")
 
     def run(*args, stdin=""):
-        return subprocess.run(
-            [sys.executable, "-m", "pockettutor", *args],
-            cwd=elsewhere,
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_tutor(tmp_path / "home", *args, stdin=stdin, env={"PYTHONPATH": str(site)}, cwd=elsewhere)
 
     where = run("doctor", "--json")
     checks = {c["name"]: c["detail"] for c in json.loads(where.stdout)["checks"]}
