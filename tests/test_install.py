@@ -343,7 +343,10 @@ def test_json_when_no_review_is_due(isolated_home):
 # Shell completion
 
 
-@pytest.mark.parametrize("shell, marker", [("bash", "complete "), ("zsh", "#compdef tutor"), ("fish", "complete ")])
+@pytest.mark.parametrize(
+    "shell, marker",
+    [("bash", "complete "), ("zsh", "compdef _python_argcomplete tutor pockettutor"), ("fish", "complete ")],
+)
 def test_completion_scripts(shell, marker, capsys):
     assert main.main(["completion", shell]) == 0
     script = capsys.readouterr().out
