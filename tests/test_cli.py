@@ -97,6 +97,7 @@ def test_quit_then_resume_at_the_same_question(isolated_home):
     assert "When does a lever stop tipping?" in second.stdout
 
 
+@pytest.mark.slow  # several tutor processes in a row
 def test_the_resume_command_names_the_profile_unless_it_is_the_default(isolated_home):
     named = tutor("learn", "demo/levers", "--profile", "bob", stdin="/quit\n", home=isolated_home)
     assert "`tutor learn demo/levers --profile bob` picks up at this question" in " ".join(named.stdout.split())

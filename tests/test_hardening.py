@@ -237,6 +237,7 @@ def test_a_learners_files_are_private_and_each_has_their_own_history(tmp_path):
     assert stat.S_IMODE(history_path(tmp_path, "bob").stat().st_mode) == 0o600
 
 
+@pytest.mark.slow  # several tutor processes in a row
 def test_hand_edited_profile_fields_are_dropped_and_named_losing_nothing_else(tmp_path):
     import yaml
     from conftest import FIXTURES, run_tutor

@@ -1,6 +1,7 @@
 """The tutor as an installed tool: where lessons come from, settings, doctor,
 profiles, --json, shell completion, and a wheel that teaches from anywhere."""
 
+import io
 import json
 import os
 import shutil
@@ -245,44 +246,54 @@ def learner_with_records(home, name="ann"):
     return store
 
 
-def test_a_profile_is_changed_only_when_confirmed(isolated_home):
+def tutor_in_process(monkeypatch, capsys, *args, stdin=""):
+    """main.main(ARGS) with `stdin` as the typed input: (exit status, stdout, stderr)."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    status = main.main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_profile_is_changed_only_when_confirmed(isolated_home, monkeypatch, capsys):
     learner_with_records(isolated_home)
     for action in (["delete", "ann"], ["reset", "ann"], ["rename", "ann", "bo"]):
-        result = run_tutor(isolated_home, "profile", *action, stdin="n\n")
-        assert result.returncode == 1 and "left as it was" in result.stderr
-        result = run_tutor(isolated_home, "profile", *action)  # end of input: no
-        assert result.returncode == 1
+        status, _, err = tutor_in_process(monkeypatch, capsys, "profile", *action, stdin="n\n")
+        assert status == 1 and "left as it was" in err
+        status, _, err = tutor_in_process(monkeypatch, capsys, "profile", *action)  # end of input: no
+        assert status == 1 and "left as it was" in err
     assert ProfileStore(isolated_home).names() == ["ann"]
     assert ProfileStore(isolated_home).existing("ann").mastery
 
 
-def test_rename_moves_every_record_and_the_default(isolated_home):
+def test_rename_moves_every_record_and_the_default(isolated_home, monkeypatch, capsys):
     store = learner_with_records(isolated_home)
-    result = run_tutor(isolated_home, "profile", "rename", "ann", "bo", stdin="y\n")
-    assert result.returncode == 0, result.stderr
+    status, out, err = tutor_in_process(monkeypatch, capsys, "profile", "rename", "ann", "bo", stdin="y\n")
+    assert status == 0, err
+    assert "'ann' is now 'bo'" in out
     assert store.names() == ["bo"] and store.default_name() == "bo"
     assert store.existing("bo").name == "bo" and store.existing("bo").mastery
     assert (isolated_home / "transcripts" / "bo" / "demo__levers.jsonl").is_file()
     assert (isolated_home / "disputes" / "bo.jsonl").is_file()
     assert not store.records("ann")
-    assert run_tutor(isolated_home, "profile", "rename", "bo", "../x", "--yes").returncode == 1
+    status, _, err = tutor_in_process(monkeypatch, capsys, "profile", "rename", "bo", "../x", "--yes")
+    assert status == 1 and "invalid profile name '../x'" in err
 
 
-def test_reset_keeps_who_the_learner_is(isolated_home):
+def test_reset_keeps_who_the_learner_is(isolated_home, monkeypatch, capsys):
     store = learner_with_records(isolated_home)
-    assert run_tutor(isolated_home, "profile", "reset", "ann", "--yes").returncode == 0
+    assert tutor_in_process(monkeypatch, capsys, "profile", "reset", "ann", "--yes")[0] == 0
     profile = store.existing("ann")
     assert (profile.experience, profile.thinking_style) == ("a welder", "mechanical")
     assert not profile.lessons and not profile.mastery and not profile.active_days
     assert not (isolated_home / "transcripts" / "ann").exists()
 
 
-def test_delete_removes_the_learner(isolated_home):
+def test_delete_removes_the_learner(isolated_home, monkeypatch, capsys):
     store = learner_with_records(isolated_home)
-    assert run_tutor(isolated_home, "profile", "delete", "ann", "--yes").returncode == 0
+    assert tutor_in_process(monkeypatch, capsys, "profile", "delete", "ann", "--yes")[0] == 0
     assert store.names() == [] and store.records("ann") == [] and store.default_name() is None
-    result = run_tutor(isolated_home, "profile", "delete", "ann", "--yes")
-    assert result.returncode == 1 and "no profile 'ann'" in result.stderr
+    status, _, err = tutor_in_process(monkeypatch, capsys, "profile", "delete", "ann", "--yes")
+    assert status == 1 and "no profile 'ann'" in err
 
 
 def test_a_profile_in_use_is_not_changed(isolated_home):

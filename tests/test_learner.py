@@ -47,6 +47,7 @@ def test_progress_shows_mastery_bars_reviews_and_the_streak(home):
     assert "Analogies that work for you: " in out and "led to a right answer" in out
 
 
+@pytest.mark.slow  # several tutor processes in a row
 def test_profile_show_list_and_use(home):
     shown = tutor(home, "profile", "show", "newcomer")
     assert shown.returncode == 0, shown.stderr
@@ -108,6 +109,7 @@ def make_due(home, name="newcomer"):
     store.save(profile)
 
 
+@pytest.mark.slow  # several tutor processes in a row
 def test_review_asks_what_is_due_and_reschedules_it(home, tmp_path):
     import shutil
 
@@ -136,6 +138,7 @@ def test_review_asks_what_is_due_and_reschedules_it(home, tmp_path):
     assert len(rescheduled) == 2
 
 
+@pytest.mark.slow  # several tutor processes in a row
 def test_exam_scores_finds_weak_spots_and_plans_remedial_lessons(home, tmp_path):
     import shutil
 
