@@ -204,3 +204,25 @@ def test_a_diagram_too_wide_for_80_columns_is_a_warning(tmp_path):
     )
     [problem] = lint([root])
     assert problem.severity == "warning" and "a diagram line is 75 characters wide" in problem.message
+
+
+@pytest.mark.parametrize(
+    "formula, complaint",
+    [
+        (r"τ = \frac{F}{d}", r"raw LaTeX '\\frac'"),
+        ("τ_{net} = F·d", "raw LaTeX '_{'"),
+        (r"$F^2$ grows", "raw LaTeX '$F^2$'"),
+        ("the estimate τ̂ = F·d", "a combining accent (U+0302)"),
+        ("𝔼[τ] = F·d", "'𝔼' (U+1D53C) is beyond what terminal fonts reliably have"),
+    ],
+)
+def test_a_formula_a_terminal_cannot_show_is_an_error_at_its_line(tmp_path, formula, complaint):
+    root = edited_library(tmp_path, old="Torque is force times", new=f"{formula}. Torque is force times")
+    (problem,) = lint([root])
+    assert problem.severity == "error" and complaint in problem.message
+    assert problem.line == 11, "the explanation's line"
+
+
+def test_unicode_formulas_and_prices_are_fine(tmp_path):
+    formulas = "τ = F·d, τ₁ + τ₂ = 0, ‖w‖₁, σ², Σ, √n, θₜ₊₁ ← θₜ − η·∇L, ŷ, from $1 to $30 a month."
+    assert lint([edited_library(tmp_path, old="Torque is force times", new=f"{formulas} Torque is force times")]) == []

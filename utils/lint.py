@@ -7,6 +7,7 @@ answer, misconception examples and labelled samples. See docs/authoring.md.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +184,7 @@ def _check_lesson(report, data, context):
     concepts = _items(data, "concepts")
     _duplicates(report, ("concepts",), concepts, "concept")
     _check_glossary(report, data, synonyms)
+    _check_formulas(report, (), data)
     for ci, concept in concepts:
         analogies = _items(concept, "analogies")
         _duplicates(report, ("concepts", ci, "analogies"), analogies, "analogy")
@@ -228,6 +230,40 @@ def _check_diagrams(report, loc, text):
                 "on an 80-column terminal",
                 "warning",
             )
+
+
+# Formulas are written in Unicode and shown as written: what a terminal cannot draw is an error.
+# A $…$ span counts only with TeX inside it, so "$1 … $30" stays a pair of prices.
+RAW_LATEX = re.compile(r"\\[A-Za-z]+|[\^_]\{|\$[^$\n]*[\\^_][^$\n]*\$")
+
+
+def _check_formulas(report, loc, value):
+    """Every text of a lesson, at its own line: no raw LaTeX, no combining accent (terminals draw
+    it beside its letter, or not at all), nothing beyond the Basic Multilingual Plane (terminal
+    fonts often lack it). See docs/lesson-format.md, "Formulas"."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_formulas(report, (*loc, key), item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_formulas(report, (*loc, index), item)
+    elif isinstance(value, str):
+        latex = RAW_LATEX.search(value)
+        if latex:
+            report.add(loc, f"raw LaTeX {latex.group()!r}: write the formula in Unicode, e.g. σ², ‖w‖₁, Σ, √n")
+        for char in dict.fromkeys(value):
+            if unicodedata.combining(char):
+                report.add(
+                    loc,
+                    f"a combining accent (U+{ord(char):04X}) does not render reliably in a terminal: "
+                    "use a precomposed letter (ŷ) or words (v_hat)",
+                )
+            elif ord(char) > 0xFFFF:
+                report.add(
+                    loc,
+                    f"{char!r} (U+{ord(char):05X}) is beyond what terminal fonts reliably have: "
+                    "write it with plain letters, e.g. E[·], N(0, 1)",
+                )
 
 
 # A core is read before the question; past this it is no longer short.
