@@ -87,7 +87,7 @@ def run(quick=False, paths=None):
     paths = [Path(p) for p in paths] if paths else sorted(DEFAULT_SETS.glob("*.jsonl"))
     if not paths:
         raise FileNotFoundError(f"{DEFAULT_SETS}: no blind sets")
-    library = Library(ROOT / "lessons")
+    library = Library()
     rows_out, notes = [], []
     for path in paths:
         rows = load([path])
@@ -138,7 +138,7 @@ def main(argv=None):
         from pockettutor.utils.lessons import Library
 
         paths = args.files or sorted(DEFAULT_SETS.glob("*.jsonl"))
-        for row in grade_rows(load(paths), Library(ROOT / "lessons")):
+        for row in grade_rows(load(paths), Library()):
             if row["verdict"] != row["label"]:
                 where = f"{row['source']} {row['question']} [{row.get('kind')}]"
                 print(f"\n{where} label {row['label']}, graded {row['verdict']}")
