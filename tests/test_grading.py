@@ -318,3 +318,10 @@ def test_a_correct_verdict_on_few_words_of_the_learners_own_is_weak_evidence():
     assert grade(question, "a small rank").confidence == "weak"
     long_answer = "a small rank keeps the update cheap, trains quickly and leaves little room to memorise noise"
     assert grade(question, long_answer).confidence == "strong"
+
+
+def test_superscript_digits_read_as_a_power():
+    from pockettutor.utils.words import raw_words
+
+    assert raw_words("a Hessian of 10¹⁸ entries") == raw_words("a Hessian of 10^18 entries")
+    assert raw_words("σ² grows") == ["σ", "^", "2", "grows"]

@@ -112,9 +112,15 @@ def stem(word):
     return stemmed
 
 
+# Superscript digits read as a power: "10¹⁸" is 10^18, not 10 ("σ²" is σ^2).
+SUPERSCRIPT = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
 def lower_text(text):
-    """Lower case, with contractions spelled out ("doesn't" -> "does not")."""
-    text = text.lower()
+    """Lower case, with contractions spelled out ("doesn't" -> "does not") and
+    superscript digits written as powers."""
+    text = SUPERSCRIPT.sub(lambda m: "^" + m.group().translate(SUPERSCRIPT_DIGITS), text.lower())
     for pattern, replacement in CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return text
