@@ -325,3 +325,9 @@ def test_superscript_digits_read_as_a_power():
 
     assert raw_words("a Hessian of 10¹⁸ entries") == raw_words("a Hessian of 10^18 entries")
     assert raw_words("σ² grows") == ["σ", "^", "2", "grows"]
+
+
+def test_a_square_root_sign_reads_as_sqrt():
+    from pockettutor.utils.words import raw_words
+
+    assert raw_words("the gap shrinks by √2") == raw_words("the gap shrinks by sqrt 2")

@@ -112,15 +112,16 @@ def stem(word):
     return stemmed
 
 
-# Superscript digits read as a power: "10¹⁸" is 10^18, not 10 ("σ²" is σ^2).
+# Superscript digits read as a power: "10¹⁸" is 10^18, not 10 ("σ²" is σ^2); "√" as sqrt.
 SUPERSCRIPT = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def lower_text(text):
-    """Lower case, with contractions spelled out ("doesn't" -> "does not") and
-    superscript digits written as powers."""
+    """Lower case, with contractions spelled out ("doesn't" -> "does not"),
+    superscript digits written as powers and "√" as sqrt."""
     text = SUPERSCRIPT.sub(lambda m: "^" + m.group().translate(SUPERSCRIPT_DIGITS), text.lower())
+    text = text.replace("√", " sqrt ")  # "√n" is the square root of n, not n
     for pattern, replacement in CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return text
