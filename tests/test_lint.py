@@ -152,12 +152,17 @@ def test_learn_warns_but_does_not_refuse_unmet_prerequisites(tmp_path, monkeypat
 def test_path_command_lists_and_shows(capsys):
     assert main.main(["path"]) == 0
     out = capsys.readouterr().out
-    assert "quickstart" in out and "full  The whole curriculum  15 lessons" in out
+    assert "quickstart" in out and "full  The whole curriculum  25 lessons" in out
+    assert "foundations  Foundations first  25 lessons" in out
     assert main.main(["path", "full"]) == 0
     steps = [line for line in capsys.readouterr().out.splitlines() if line[:4].strip().rstrip(".").isdigit()]
-    assert len(steps) == 15
+    assert len(steps) == 25
     assert steps[0].startswith('  1. What Does an LLM Actually "Know"?  icl-vs-finetuning/what-llms-know')
-    assert steps[-1].startswith(" 15. Quis Custodiet Ipsos Custodes?  review-committees/quis-custodiet")
+    assert steps[14].startswith(" 15. Quis Custodiet Ipsos Custodes?  review-committees/quis-custodiet")
+    assert steps[-1].startswith(" 25. Loss-Landscape Geometry  optimization/loss-landscape")
+    assert main.main(["path", "foundations"]) == 0
+    steps = [line for line in capsys.readouterr().out.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    assert steps[0].startswith("  1. Bias, Variance and Empirical Risk Minimization")
     assert main.main(["path", "quickstart"]) == 0
     assert "lora/mechanics" in capsys.readouterr().out
     assert main.main(["path", "nowhere"]) == 1
@@ -226,3 +231,17 @@ def test_a_formula_a_terminal_cannot_show_is_an_error_at_its_line(tmp_path, form
 def test_unicode_formulas_and_prices_are_fine(tmp_path):
     formulas = "τ = F·d, τ₁ + τ₂ = 0, ‖w‖₁, σ², Σ, √n, θₜ₊₁ ← θₜ − η·∇L, ŷ, from $1 to $30 a month."
     assert lint([edited_library(tmp_path, old="Torque is force times", new=f"{formulas} Torque is force times")]) == []
+
+
+def test_a_duplicate_stretch_id_is_an_error_at_its_line(tmp_path):
+    """Found by the fuzz test: loading refused such a lesson while lint passed it."""
+    text = (FIXTURES / "demo" / "levers.yaml").read_text()
+    stretch = text[text.index("    stretch:\n") :].split("\n")
+    first_id = next(line for line in stretch if line.strip().startswith("- id:"))
+    root = edited_library(
+        tmp_path,
+        old="    stretch:\n",
+        new="    stretch:\n" + first_id + "\n        prompt: again\n        answer: again\n",
+    )
+    problems = [p for p in lint([root]) if "duplicate stretch id" in p.message]
+    assert len(problems) == 1 and problems[0].severity == "error"

@@ -189,6 +189,7 @@ def _check_lesson(report, data, context):
         analogies = _items(concept, "analogies")
         _duplicates(report, ("concepts", ci, "analogies"), analogies, "analogy")
         _duplicates(report, ("concepts", ci, "questions"), _items(concept, "questions"), "question")
+        _duplicates(report, ("concepts", ci, "stretch"), _items(concept, "stretch"), "stretch")
         if isinstance(concept.get("analogies"), list) and len(concept["analogies"]) < 2:
             report.add(
                 ("concepts", ci, "analogies"), f"concept '{concept.get('id')}' has fewer than 2 analogies", "warning"
