@@ -64,10 +64,18 @@ def grading_problems(lesson):
     return problems
 
 
-def test_the_library_ships_three_courses_of_five_lessons():
+def test_the_library_ships_five_courses_of_five_lessons():
     courses = LIBRARY.courses()
-    assert [c.id for c in courses.values()][:3] == ["icl-vs-finetuning", "lora", "review-committees"]
+    assert [c.id for c in courses.values()] == [
+        "icl-vs-finetuning",
+        "lora",
+        "review-committees",
+        "statistical-learning",
+        "optimization",
+    ]
+    assert [c.number for c in courses.values()] == [1, 2, 3, 10, 11]
     assert all(len(c.lessons) == 5 for c in courses.values())
+    assert courses["optimization"].prerequisites == ["statistical-learning"]
 
 
 def test_the_outlines_interludes_are_there():
