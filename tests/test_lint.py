@@ -149,6 +149,7 @@ def test_learn_warns_but_does_not_refuse_unmet_prerequisites(tmp_path, monkeypat
     assert "Why does a longer lever" in out
 
 
+@pytest.mark.slow  # reads all 25 lessons, twice
 def test_path_command_lists_and_shows(capsys):
     assert main.main(["path"]) == 0
     out = capsys.readouterr().out
