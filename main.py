@@ -796,7 +796,7 @@ def command_doctor(args):
 
 
 def command_config(args):
-    from pockettutor.utils.settings import config_path, resolved, set_value, unset_value
+    from pockettutor.utils.settings import SPECS, config_path, resolved, set_value, unset_value
 
     if args.action == "path":
         print(config_path())
@@ -821,7 +821,9 @@ def command_config(args):
             value = redact(setting.value) if name == "base_url" else setting.value
             if isinstance(value, list):
                 value = os.pathsep.join(value) or "(none)"
-            print(printable(f"{name} = {'(none)' if value is None else value}  [{setting.source}]"))
+            print(
+                printable(f"{name} = {'(none)' if value is None else value}  [{setting.source}]  # {SPECS[name].help}")
+            )
     return EXIT_OK
 
 
