@@ -61,6 +61,7 @@ def build_parser():
     lint = commands.add_parser("lint", parents=[common], help="check lesson files; every problem at its line")
     lint.add_argument("paths", nargs="*", metavar="PATH", help="files or lesson folders (default: every lesson folder)")
     lint.add_argument("--json", action="store_true", help="print the problems as JSON")
+    lint.add_argument("--no-cache", action="store_true", help="check every file again, ignoring earlier runs' findings")
 
     schema = commands.add_parser("schema", parents=[common], help="print the JSON Schema of a file kind")
     schema.add_argument("kind", nargs="?", default="lesson", choices=["lesson", "course", "vocabulary", "paths"])
@@ -408,9 +409,10 @@ def command_replay(args):
 def command_lint(args):
     from pockettutor.utils.lessons import library_roots
     from pockettutor.utils.lint import lint, summary
+    from pockettutor.utils.lint_cache import LintCache
 
     paths = args.paths or library_roots()
-    problems = lint(paths, roots=library_roots())
+    problems = lint(paths, roots=library_roots(), cache=None if args.no_cache else LintCache())
     errors = any(p.severity == "error" for p in problems)
     if args.json:
         print(json.dumps({"problems": [p.as_json() for p in problems], "summary": summary(problems)}, indent=2))

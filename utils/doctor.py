@@ -34,6 +34,7 @@ def _lesson_checks(env):
     from pockettutor.utils.errors import TutorError
     from pockettutor.utils.lessons import Library, library_roots, shipped_library, user_library
     from pockettutor.utils.lint import lint
+    from pockettutor.utils.lint_cache import LintCache
 
     checks = []
     roots = library_roots(env)
@@ -41,7 +42,7 @@ def _lesson_checks(env):
         checks.append(
             Check("lessons", "user folder", "info", f"{user_library(env)} (none yet: `tutor new course NAME` makes it)")
         )
-    problems = lint(roots, roots=roots)
+    problems = lint(roots, roots=roots, cache=LintCache())
     for root in roots:
         kind = "shipped" if root == shipped_library() else "user folder" if root == user_library(env) else "added"
         if not root.is_dir():

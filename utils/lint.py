@@ -6,9 +6,11 @@ rubric checks that run the offline grader on each question's own reference
 answer, misconception examples and labelled samples. See docs/authoring.md.
 """
 
+import hashlib
+import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -391,6 +393,7 @@ class LibraryContext:
     def __init__(self, roots):
         self.roots = roots
         self.vocabulary = self.lesson_refs = self.course_ids = None
+        self._fingerprint = None
         # path -> [(prerequisite, line, column)]: all the cycle check needs, so
         # no parsed file is kept in memory once it has been checked.
         self.prerequisites = {}
@@ -435,6 +438,15 @@ class LibraryContext:
             return load_yaml(path).position(loc)
         except SourceError:
             return 1, 1
+
+    def fingerprint(self):
+        """What a file's cross-references resolve against, as one hash (for the lint cache)."""
+        if self._fingerprint is None:
+            parts = [
+                sorted(ids) if ids is not None else None for ids in (self.vocabulary, self.course_ids, self.lesson_refs)
+            ]
+            self._fingerprint = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+        return self._fingerprint
 
     def _data(self, path):
         try:
@@ -481,6 +493,28 @@ def lint_file(path, context):
     _schema_errors(report, model, document.data)
     CHECKS[model](report, document.data, context)
     return report.problems
+
+
+def _lint_file_cached(path, context, cache):
+    """A lesson's findings from the cache when nothing they depend on changed. Course files
+    are always checked: their findings depend on which lesson files exist beside them."""
+    path = Path(path)
+    if model_for(path) is not Lesson:
+        return lint_file(path, context)
+    try:
+        key = cache.key(path, path.read_bytes(), context.fingerprint())
+    except OSError:
+        return lint_file(path, context)
+    entry = cache.get(key)
+    if entry is None:
+        problems = lint_file(path, context)
+        prerequisites = context.prerequisites.get(path.resolve())
+        cache.put(key, {"problems": [list(astuple(p)) for p in problems], "prerequisites": prerequisites})
+        return problems
+    if entry["prerequisites"] is not None:
+        shown, items = entry["prerequisites"]
+        context.prerequisites[path.resolve()] = (shown, [tuple(item) for item in items])
+    return [Problem(*fields) for fields in entry["problems"]]
 
 
 def library_files(root):
@@ -530,10 +564,11 @@ def _cycles(context):
     return problems
 
 
-def lint(paths, roots=()):
+def lint(paths, roots=(), cache=None):
     """Problems in `paths` (files or library folders), sorted by place. `roots`
     are the lesson folders the tutor reads together: a file in one of them is
-    checked against all of them."""
+    checked against all of them. With a LintCache, an unchanged file in an
+    unchanged library is not checked again."""
     problems = []
     roots = [Path(root).resolve() for root in roots if Path(root).is_dir()]
     shared = LibraryContext(roots) if roots else None
@@ -552,7 +587,7 @@ def lint(paths, roots=()):
             else (sorted(target.rglob("*.yaml")) if target.is_dir() else [target])
         )
         for path in files:
-            problems += lint_file(path, context)
+            problems += lint_file(path, context) if cache is None else _lint_file_cached(path, context, cache)
         problems += _cycles(context)
     return sorted(set(problems))
 
