@@ -412,7 +412,8 @@ def command_lint(args):
     from pockettutor.utils.lint_cache import LintCache
 
     paths = args.paths or library_roots()
-    problems = lint(paths, roots=library_roots(), cache=None if args.no_cache else LintCache())
+    cache = None if args.no_cache else LintCache()
+    problems = lint(paths, roots=library_roots(), cache=cache, workers=os.cpu_count() or 1)
     errors = any(p.severity == "error" for p in problems)
     if args.json:
         print(json.dumps({"problems": [p.as_json() for p in problems], "summary": summary(problems)}, indent=2))

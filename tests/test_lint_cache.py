@@ -82,3 +82,24 @@ def test_a_damaged_entry_is_a_miss(tmp_path):
         entry.write_text("{not json")
     cache = LintCache(tmp_path / "cache")
     assert lint([root], cache=cache) == [] and cache.misses == 1
+
+
+def test_many_files_are_checked_in_parallel_with_the_same_findings(tmp_path):
+    """Twenty lessons, two of them with a problem and one closing a prerequisite cycle."""
+    root = copy(FIXTURES, tmp_path)
+    course = root / "demo" / "course.yaml"
+    source = (root / "demo" / "levers.yaml").read_text()
+    ids = [f"copy-{n}" for n in range(20)]
+    for lesson_id in ids:
+        (root / "demo" / f"{lesson_id}.yaml").write_text(source.replace("id: levers", f"id: {lesson_id}", 1))
+    (root / "demo" / "copy-3.yaml").write_text(source.replace("id: levers", "id: wrong-name", 1))
+    cycle = source.replace("id: levers", "id: copy-7", 1).replace("title:", "prerequisites: [demo/copy-7]\\ntitle:", 1)
+    (root / "demo" / "copy-7.yaml").write_text(cycle)
+    course.write_text(course.read_text().replace("lessons: [levers]", f"lessons: [levers, {', '.join(ids)}]"))
+    one_by_one = lint([root])
+    assert len(one_by_one) == 2, one_by_one
+    assert lint([root], workers=2) == one_by_one
+    cache = LintCache(tmp_path / "cache")
+    assert lint([root], cache=cache, workers=2) == one_by_one and cache.misses == 21
+    warm = LintCache(tmp_path / "cache")
+    assert lint([root], cache=warm, workers=2) == one_by_one and warm.hits == 21

@@ -42,7 +42,7 @@ def _lesson_checks(env):
         checks.append(
             Check("lessons", "user folder", "info", f"{user_library(env)} (none yet: `tutor new course NAME` makes it)")
         )
-    problems = lint(roots, roots=roots, cache=LintCache())
+    problems = lint(roots, roots=roots, cache=LintCache(), workers=os.cpu_count() or 1)
     for root in roots:
         kind = "shipped" if root == shipped_library() else "user folder" if root == user_library(env) else "added"
         if not root.is_dir():

@@ -495,26 +495,63 @@ def lint_file(path, context):
     return report.problems
 
 
-def _lint_file_cached(path, context, cache):
-    """A lesson's findings from the cache when nothing they depend on changed. Course files
-    are always checked: their findings depend on which lesson files exist beside them."""
-    path = Path(path)
-    if model_for(path) is not Lesson:
-        return lint_file(path, context)
-    try:
-        key = cache.key(path, path.read_bytes(), context.fingerprint())
-    except OSError:
-        return lint_file(path, context)
-    entry = cache.get(key)
-    if entry is None:
-        problems = lint_file(path, context)
-        prerequisites = context.prerequisites.get(path.resolve())
-        cache.put(key, {"problems": [list(astuple(p)) for p in problems], "prerequisites": prerequisites})
-        return problems
-    if entry["prerequisites"] is not None:
-        shown, items = entry["prerequisites"]
-        context.prerequisites[path.resolve()] = (shown, [tuple(item) for item in items])
-    return [Problem(*fields) for fields in entry["problems"]]
+def _check_files(files, context, cache, workers):
+    """Every file's findings: a lesson's from the cache when nothing they depend on changed
+    (course files are always checked: their findings depend on which lesson files exist),
+    the rest checked, in worker processes when there are enough of them to pay for starting
+    the workers."""
+    problems, todo = [], []
+    for path in map(Path, files):
+        key = None
+        if cache is not None and model_for(path) is Lesson:
+            try:
+                key = cache.key(path, path.read_bytes(), context.fingerprint())
+            except OSError:
+                key = None
+        entry = cache.get(key) if key else None
+        if entry is None:
+            todo.append((path, key))
+            continue
+        if entry["prerequisites"] is not None:
+            shown, items = entry["prerequisites"]
+            context.prerequisites[path.resolve()] = (shown, [tuple(item) for item in items])
+        problems += [Problem(*fields) for fields in entry["problems"]]
+    paths = [path for path, _ in todo]
+    if workers > 1 and len(paths) >= PARALLEL_FROM:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(paths)), initializer=_worker_start, initargs=(context,)) as pool:
+            results = list(pool.map(_worker_check, paths, chunksize=max(1, len(paths) // (4 * workers))))
+    else:
+        results = [_check(path, context) for path in paths]
+    for (path, key), (found, prerequisites) in zip(todo, results, strict=True):
+        if prerequisites is not None:
+            context.prerequisites[path.resolve()] = prerequisites
+        if key:
+            cache.put(key, {"problems": [list(astuple(p)) for p in found], "prerequisites": prerequisites})
+        problems += found
+    return problems
+
+
+# Below this many files to check, starting worker processes costs more than it saves.
+PARALLEL_FROM = 16
+
+
+def _check(path, context):
+    found = lint_file(path, context)
+    return found, context.prerequisites.get(path.resolve())
+
+
+_worker_context = None  # set once in each worker process by _worker_start
+
+
+def _worker_start(context):
+    global _worker_context
+    _worker_context = context
+
+
+def _worker_check(path):
+    return _check(path, _worker_context)
 
 
 def library_files(root):
@@ -564,11 +601,12 @@ def _cycles(context):
     return problems
 
 
-def lint(paths, roots=(), cache=None):
+def lint(paths, roots=(), cache=None, workers=1):
     """Problems in `paths` (files or library folders), sorted by place. `roots`
     are the lesson folders the tutor reads together: a file in one of them is
     checked against all of them. With a LintCache, an unchanged file in an
-    unchanged library is not checked again."""
+    unchanged library is not checked again; with workers > 1, many files are
+    checked in that many processes."""
     problems = []
     roots = [Path(root).resolve() for root in roots if Path(root).is_dir()]
     shared = LibraryContext(roots) if roots else None
@@ -586,8 +624,7 @@ def lint(paths, roots=(), cache=None):
             if target.is_dir() and root == target.resolve()
             else (sorted(target.rglob("*.yaml")) if target.is_dir() else [target])
         )
-        for path in files:
-            problems += lint_file(path, context) if cache is None else _lint_file_cached(path, context, cache)
+        problems += _check_files(files, context, cache, workers)
         problems += _cycles(context)
     return sorted(set(problems))
 
