@@ -27,7 +27,7 @@ from pockettutor.utils.lessons import (
     describe_error,
     model_for,
 )
-from pockettutor.utils.yaml_source import load_yaml
+from pockettutor.utils.yaml_source import MAX_BYTES, load_yaml
 
 
 @dataclass(frozen=True, order=True)
@@ -502,12 +502,8 @@ def _check_files(files, context, cache, workers):
     the workers."""
     problems, todo = [], []
     for path in map(Path, files):
-        key = None
-        if cache is not None and model_for(path) is Lesson:
-            try:
-                key = cache.key(path, path.read_bytes(), context.fingerprint())
-            except OSError:
-                key = None
+        content = _cacheable_bytes(path) if cache is not None and model_for(path) is Lesson else None
+        key = cache.key(path, content, context.fingerprint()) if content is not None else None
         entry = cache.get(key) if key else None
         if entry is None:
             todo.append((path, key))
@@ -531,6 +527,19 @@ def _check_files(files, context, cache, workers):
             cache.put(key, {"problems": [list(astuple(p)) for p in found], "prerequisites": prerequisites})
         problems += found
     return problems
+
+
+def _cacheable_bytes(path):
+    """A regular lesson file's bytes, or None: a FIFO, a device, a file too large or one that
+    cannot be read is left to lint_file, which reports it without ever blocking on it."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        with path.open("rb") as handle:
+            content = handle.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    return content if len(content) <= MAX_BYTES else None
 
 
 # Below this many files to check, starting worker processes costs more than it saves.
