@@ -331,3 +331,9 @@ def test_a_square_root_sign_reads_as_sqrt():
     from pockettutor.utils.words import raw_words
 
     assert raw_words("the gap shrinks by √2") == raw_words("the gap shrinks by sqrt 2")
+
+
+def test_wont_typed_without_its_apostrophe_is_a_negation():
+    from pockettutor.utils.words import raw_words
+
+    assert raw_words("p wont be near 2") == raw_words("p won't be near 2") == ["p", "will", "not", "be", "near", "2"]

@@ -45,6 +45,7 @@ CONTRACTIONS = [
     # Typed without the apostrophe, as learners often do.
     (re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|should|would|could|must|need)nt\b"), r"\1 not"),
     (re.compile(r"\bcant\b"), "can not"),
+    (re.compile(r"\bwont\b"), "will not"),
     (re.compile(r"['’](s|re|ve|ll|d|m)\b"), ""),
 ]
 WORD = re.compile(r"[a-z0-9]+(?:[./][0-9]+)?|[=+*/^<>≈α-ωΔ-Ω]")
