@@ -437,20 +437,20 @@ def command_new(args):
 
     # Never into the installed library: the user's own folder, or one they name.
     library = Path(args.into).expanduser() if args.into else user_library()
+    known = Library()
     if args.kind == "course":
         if len(args.names) != 1:
             raise UsageError("usage: tutor new course NAME")
-        known = Library().courses()
-        if args.names[0] in known and not (library / args.names[0]).exists():
+        if args.names[0] in known.courses() and not (library / args.names[0]).exists():
             raise UsageError(f"there is a course '{args.names[0]}' already (see `tutor courses`); choose another name")
         written = new_course(library, args.names[0])
     else:
         if len(args.names) != 2:
             raise UsageError("usage: tutor new lesson COURSE NAME")
         course = args.names[0]
-        if not args.into and course in Library().courses():
+        if not args.into and course in known.courses():
             # A lesson goes beside its course, wherever that is, except inside the installation.
-            library = Library().course_folder(course).parent
+            library = known.course_folder(course).parent
             if library == shipped_library():
                 raise UsageError(f"'{course}' is a shipped course; `tutor new course NAME` starts one of your own")
         written = new_lesson(library, *args.names)

@@ -5,7 +5,6 @@ pays its start-up cost. Tests replace LLMChat with a fake that has the same
 methods, `complete`, `complete_json` and `stream`.
 """
 
-import math
 import os
 import re
 import time
@@ -60,15 +59,6 @@ class ServerResting(Exception):
     """A call not sent: the server timed out a moment ago (the circuit breaker is open)."""
 
 
-def _number(text):
-    """A finite float, or None."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def redact(url):
     """A URL with any user name and password in it replaced by '***'."""
     return re.sub(r"(?<=://)[^/@\s]+@", "***@", url) if url else url
@@ -117,7 +107,7 @@ def price_for(model, env=None):
     """(prompt, completion) USD per million tokens, or None when unknown."""
     env = os.environ if env is None else env
     if env.get("TUTOR_PRICE"):
-        parts = [_number(part) for part in env["TUTOR_PRICE"].split(",")]
+        parts = [settings.finite_number(part) for part in env["TUTOR_PRICE"].split(",")]
         if len(parts) != 2 or any(part is None or part < 0 for part in parts):
             raise LLMUnavailable(f"TUTOR_PRICE must be 'IN,OUT' dollars per million tokens, not {env['TUTOR_PRICE']!r}")
         return parts[0], parts[1]

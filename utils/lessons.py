@@ -296,13 +296,13 @@ def library_roots(env=None):
     another. A folder named twice counts once."""
     from pockettutor.utils.settings import resolved
 
-    settings = resolved(env)
+    settings, users = resolved(env), user_library(env)
     candidates = [shipped_library()] if settings["shipped_lessons"].value else []
-    candidates += [user_library(env), *(Path(folder) for folder in settings["lessons"].value)]
+    candidates += [users, *(Path(folder) for folder in settings["lessons"].value)]
     roots, seen = [], set()
     for root in candidates:
         key = root.resolve()
-        if key not in seen and (root != user_library(env) or root.is_dir()):
+        if key not in seen and (root != users or root.is_dir()):
             seen.add(key)
             roots.append(root)
     return roots

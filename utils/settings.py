@@ -33,12 +33,18 @@ def _url(value):
     return value
 
 
-def _seconds(value):
+def finite_number(text):
+    """A finite float, or None (a typo's 1e309, nan and inf are not numbers here)."""
     try:
-        number = float(value)
+        value = float(text)
     except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not math.isfinite(number) or not 0 < number <= MAX_TIMEOUT:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _seconds(value):
+    number = None if isinstance(value, bool) else finite_number(value)
+    if number is None or not 0 < number <= MAX_TIMEOUT:
         raise ValueError(f"must be a number of seconds above 0 and at most {MAX_TIMEOUT}")
     return number
 
