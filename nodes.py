@@ -303,7 +303,7 @@ class GradeAnswer(Node):
         profile.record_outcome(ref, p["concept"].id, result.verdict)
         profile.record_answer(ref, p["concept"].id, result.verdict, _help_used(turn), turn["attempts"], _now().date())
         turn["wrong_answers"] += result.verdict == "incorrect"
-        shift = style_shift(profile.analogies, profile.thinking_style)
+        shift = style_shift(profile.style_counts(), profile.thinking_style)
         if shift:
             style, reason = shift
             shared["transcript"].append({"event": "style", "from": profile.thinking_style, "to": style})

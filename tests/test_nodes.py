@@ -321,13 +321,14 @@ def test_style_shift_needs_three_successes_and_a_clear_margin(profile):
     outcome("a", "mechanical", "correct")
     outcome("b", "visual", "correct")
     outcome("c", "visual", "correct")
-    assert style_shift(profile.analogies, "mechanical") is None  # visual: only 2 successes
+    assert style_shift(profile.style_counts(), "mechanical") is None  # visual: only 2 successes
     outcome("d", "visual", "correct")
-    assert style_shift(profile.analogies, "mechanical") is None  # 3/3 against 1/1: no margin
+    assert style_shift(profile.style_counts(), "mechanical") is None  # 3/3 against 1/1: no margin
     outcome("e", "mechanical", "incorrect")
     outcome("f", "mechanical", "incorrect")
-    assert style_shift(profile.analogies, "mechanical") == ("visual", "3 of 3 visual analogies led to a right answer")
-    assert style_shift(profile.analogies, "visual") is None
+    shift = style_shift(profile.style_counts(), "mechanical")
+    assert shift == ("visual", "3 of 3 visual analogies led to a right answer")
+    assert style_shift(profile.style_counts(), "visual") is None
 
 
 def test_grading_announces_and_records_a_style_change(shared, profile):

@@ -43,26 +43,17 @@ def remembered_title(name):
     return f"Remember {'the ' + name[4:] if name.startswith('The ') else name}?"
 
 
-def style_record(records):
-    """style -> (worked, failed) over the analogies whose outcome is known."""
-    counts = {}
-    for record in records:
-        if record.style and record.outcome in ("worked", "failed"):
-            worked, failed = counts.get(record.style, (0, 0))
-            counts[record.style] = (worked + (record.outcome == "worked"), failed + (record.outcome == "failed"))
-    return counts
-
-
-def style_shift(records, current):
-    """The style the evidence says to switch to, with the reason, or None."""
-    counts = style_record(records)
+def style_shift(counts, current):
+    """The style the evidence says to switch to, with the reason, or None.
+    `counts`: style -> (worked, failed), as Profile.style_counts gives them."""
 
     def rate(style):
         worked, failed = counts.get(style, (0, 0))
         return worked / (worked + failed) if worked + failed else None
 
     best = None
-    for style, (worked, _) in counts.items():
+    # In name order, so a tie goes the same way however the counts were gathered.
+    for style, (worked, _) in sorted(counts.items()):
         if style == current or worked < STYLE_MIN_WORKED:
             continue
         if rate(current) is not None and rate(style) - rate(current) < STYLE_MARGIN:

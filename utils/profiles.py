@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from pockettutor.utils.errors import SourceError, UsageError
 from pockettutor.utils.lessons import Style, describe_error
@@ -57,6 +57,37 @@ class LessonProgress(BaseModel):
     skipped: list[str] = []
 
 
+class LedgerIndex:
+    """The analogy ledger by concept, with running counts per style and per
+    vocabulary term of the analogies that worked or failed."""
+
+    def __init__(self, records):
+        self.by_concept = {}  # (lesson, concept) -> positions in the ledger, oldest first
+        self.styles = {}  # style -> [worked, failed]
+        self.worked_terms = {}  # term -> analogies of it that worked
+        self.size = 0
+        for position, record in enumerate(records):
+            self.add(position, record)
+
+    def add(self, position, record):
+        if position == self.size:
+            self.by_concept.setdefault((record.lesson, record.concept), []).append(position)
+            self.size += 1
+        self._count(record, 1)
+
+    def forget(self, record):
+        """Take a record's outcome out of the counts, before it changes."""
+        self._count(record, -1)
+
+    def _count(self, record, step):
+        if record.outcome == "shown":
+            return
+        if record.style:
+            self.styles.setdefault(record.style, [0, 0])[record.outcome == "failed"] += step
+        if record.term and record.outcome == "worked":
+            self.worked_terms[record.term] = self.worked_terms.get(record.term, 0) + step
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     schema_version: int = SCHEMA_VERSION
@@ -73,21 +104,31 @@ class Profile(BaseModel):
     reviews: dict[str, dict] = {}  # COURSE/LESSON/CONCEPT/QUESTION -> fsrs card state
     style_changes: list[StyleChange] = []
     active_days: list[str] = []  # ISO dates with at least one answer, for the streak
+    _index: "LedgerIndex | None" = PrivateAttr(default=None)
+    _changed_records: set = PrivateAttr(default_factory=set)
+
+    def __eq__(self, other):
+        # The ledger index and change marks are working state, not part of the learner's record.
+        return type(other) is type(self) and self.__dict__ == other.__dict__
 
     def progress(self, lesson_ref):
         return self.lessons.setdefault(lesson_ref, LessonProgress())
 
+    def _records_of(self, lesson_ref, concept_id):
+        return [self.analogies[i] for i in self._ledger().by_concept.get((lesson_ref, concept_id), ())]
+
     def failed_analogies(self, lesson_ref, concept_id):
-        return {
-            r.analogy for r in self.analogies if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept_id, "failed")
-        }
+        return {r.analogy for r in self._records_of(lesson_ref, concept_id) if r.outcome == "failed"}
 
     def shown_analogies(self, lesson_ref, concept_id):
-        return [r.analogy for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id)]
+        return [r.analogy for r in self._records_of(lesson_ref, concept_id)]
+
+    def worked_analogies(self, lesson_ref, concept_id):
+        return [r.analogy for r in self._records_of(lesson_ref, concept_id) if r.outcome == "worked"]
 
     def written_analogies(self, lesson_ref, concept_id):
         """Records of the analogies an LLM wrote for this concept, oldest first."""
-        return [r for r in self.analogies if (r.lesson, r.concept) == (lesson_ref, concept_id) and r.text is not None]
+        return [r for r in self._records_of(lesson_ref, concept_id) if r.text is not None]
 
     def record_analogy(self, lesson_ref, concept_id, analogy, text=None):
         self.analogies.append(
@@ -101,6 +142,7 @@ class Profile(BaseModel):
                 text=text,
             )
         )
+        self._ledger().add(len(self.analogies) - 1, self.analogies[-1])
 
     def record_answer(self, lesson_ref, concept_id, verdict, hints_used, attempt, today, practised=True):
         """A graded answer (or "I don't know", not practised) is evidence about the
@@ -122,7 +164,11 @@ class Profile(BaseModel):
 
     def familiar_terms(self):
         """Vocabulary terms whose analogies led this learner to a right answer."""
-        return {r.term for r in self.analogies if r.term and r.outcome == "worked"}
+        return {term for term, count in self._ledger().worked_terms.items() if count}
+
+    def style_counts(self):
+        """style -> (worked, failed) over the analogies whose outcome is known."""
+        return {style: tuple(counts) for style, counts in self._ledger().styles.items() if any(counts)}
 
     def change_style(self, chosen, reason):
         self.style_changes.append(
@@ -138,11 +184,27 @@ class Profile(BaseModel):
     def record_outcome(self, lesson_ref, concept_id, verdict):
         """The analogy shown last for this concept led to `verdict`: it worked
         on a correct answer and failed on an incorrect one."""
-        for record in reversed(self.analogies):
-            if (record.lesson, record.concept) == (lesson_ref, concept_id):
-                if record.outcome == "shown" and verdict in ("correct", "incorrect"):
-                    record.outcome = "worked" if verdict == "correct" else "failed"
-                return
+        shown = self._ledger().by_concept.get((lesson_ref, concept_id))
+        if not shown:
+            return
+        record = self.analogies[shown[-1]]
+        if record.outcome == "shown" and verdict in ("correct", "incorrect"):
+            self._ledger().forget(record)
+            record.outcome = "worked" if verdict == "correct" else "failed"
+            self._ledger().add(shown[-1], record)
+            self._changed_records.add(shown[-1])
+
+    def _ledger(self):
+        """The analogy records indexed, so a turn never scans a year of them. Rebuilt
+        whenever the list was changed behind the index's back."""
+        if self._index is None or self._index.size != len(self.analogies):
+            self._index = LedgerIndex(self.analogies)
+        return self._index
+
+    def take_changed_records(self):
+        """Positions of analogy records changed in place since the last call (for the journal)."""
+        changed, self._changed_records = self._changed_records, set()
+        return changed
 
     def wants_short(self):
         """The learner asked for short explanations (at onboarding, or in their notes)."""

@@ -7,7 +7,6 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from pockettutor.utils.analogies import style_record
 from pockettutor.utils.mastery import MASTERED
 
 BAR_WIDTH = 20
@@ -56,7 +55,7 @@ def reviews_due(profile, now):
 def working_analogies(profile):
     """Lines on the styles and shared pictures that led this learner to right answers."""
     lines = []
-    for style, (worked, failed) in sorted(style_record(profile.analogies).items(), key=lambda item: -item[1][0]):
+    for style, (worked, failed) in sorted(profile.style_counts().items(), key=lambda item: -item[1][0]):
         lines.append(f"{style}: {worked} of {worked + failed} led to a right answer")
     return lines
 

@@ -144,9 +144,8 @@ def progress_table(lesson, lesson_ref, profile, position, transcript, vocabulary
             status = "to come"
         answers = sum(1 for e in transcript if e["event"] == "grade" and e["concept"] == concept.id)
         worked = [
-            analogy_label(concept, r.analogy, vocabulary or {})
-            for r in profile.analogies
-            if (r.lesson, r.concept, r.outcome) == (lesson_ref, concept.id, "worked")
+            analogy_label(concept, analogy, vocabulary or {})
+            for analogy in profile.worked_analogies(lesson_ref, concept.id)
         ]
         mastery = profile.mastery.get(f"{lesson_ref}/{concept.id}")
         shown = "-" if mastery is None else f"{mastery:.0%}" + (" ✓" if mastery >= MASTERED else "")
