@@ -161,9 +161,9 @@ def build_parser():
 
 
 def version_line():
-    import platform
-
-    return f"PocketTutor {__version__} (Python {platform.python_version()})"
+    # sys.version opens with what platform.python_version() reads from it; importing platform
+    # would cost every command, as the parser is built each time.
+    return f"PocketTutor {__version__} (Python {sys.version.split()[0]})"
 
 
 def complete_lessons(prefix, **_):
@@ -238,7 +238,7 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
     from datetime import datetime, timezone
 
     from pockettutor.flow import create_tutor_flow
-    from pockettutor.utils.session import new_store
+    from pockettutor.utils.session import new_store, persist
     from pockettutor.utils.transcripts import Transcript, disputes_path, transcript_path
 
     shared = new_store(console, teacher, library, store, profile, lesson_ref, library.vocabulary())
@@ -252,11 +252,11 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
     try:
         create_tutor_flow(retry_wait=retry_wait).run(shared)
     except KeyboardInterrupt:
-        store.save(profile)
+        persist(shared)
         console.line(f"Progress saved. `{shared['resume_command']}` picks up at this question.", style="dim")
         raise
     finally:
-        store.save(profile)
+        persist(shared)
     return shared
 
 

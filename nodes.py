@@ -1,6 +1,9 @@
 """The tutor's nodes. prep reads the shared store (and the learner, through the
 console), exec is pure and may be retried, post writes the store and returns
-the action. The logic lives in utils/; these classes only wire it together."""
+the action. The logic lives in utils/; these classes only wire it together.
+
+The grader (utils/grading.py) is imported where an answer is graded: a session
+loads it with the first answer, not before its first question."""
 
 from datetime import datetime, timezone
 
@@ -8,7 +11,6 @@ from pocketflow import Node
 
 from pockettutor.utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
 from pockettutor.utils.call_llm import ServerResting, failure_reason
-from pockettutor.utils.grading import grade, reveals
 from pockettutor.utils.ladder import hint_text, next_step, worked_answer, wrong_answers_exhausted
 from pockettutor.utils.progress import count_days, streak
 from pockettutor.utils.quiz import Result, exam_report
@@ -20,6 +22,7 @@ from pockettutor.utils.session import (
     new_turn,
     next_lesson,
     next_position,
+    persist,
     position_from_progress,
     progress_table,
     recap_text,
@@ -32,10 +35,6 @@ from pockettutor.utils.turns import MAX_ANSWER_CHARS, bounded, lesson_words, rea
 from pockettutor.utils.verdicts import answer_after_confirming, concern, confirming_question, needs_confirming, why_text
 
 OFFLINE = OfflineTeacher()
-
-
-def _save(shared):
-    shared["profiles"].save(shared["profile"])
 
 
 # After this many LLM failures in a row the session stays offline: a dead server
@@ -126,7 +125,7 @@ class LoadLesson(Node):
             progress.status, progress.explained, progress.concept, progress.question = "in_progress", False, None, None
         shared["position"] = position_from_progress(lesson, progress)
         profile.current_lesson = ref
-        _save(shared)
+        persist(shared)
         if progress.explained:
             # The question refers to teaching no longer on screen: bring its core back first.
             concept, _ = current(lesson, shared["position"])
@@ -183,7 +182,7 @@ class Explain(Node):
         )
         shared["turn"] = new_turn()
         record_position(shared["profile"], shared["lesson_ref"], lesson, position, explained=True)
-        _save(shared)
+        persist(shared)
         return "ask"
 
 
@@ -208,6 +207,8 @@ class AskQuestion(Node):
             return action, text
 
         def states_something(line):
+            from pockettutor.utils.grading import grade
+
             found = grade(p["question"], line, p["synonyms"])
             return bool(found.met or found.misconceptions or found.reversed)
 
@@ -269,6 +270,8 @@ class GradeAnswer(Node):
     def exec_fallback(self, p, exc):
         if p["teacher"].name == OFFLINE.name:
             raise exc
+        from pockettutor.utils.grading import grade
+
         return grade(p["question"], p["answer"], p["synonyms"]), _fallback_notice(exc)
 
     def post(self, shared, p, res):
@@ -336,7 +339,7 @@ class GradeAnswer(Node):
         if action != "partial":
             turn["probe"] = None
         turn["confirmed"] = False
-        _save(shared)
+        persist(shared)
         return action
 
 
@@ -455,7 +458,7 @@ class Disagree(Node):
             profile.mastery.pop(last["mastery_key"], None)
         else:
             profile.mastery[last["mastery_key"]] = last["mastery_before"]
-        _save(shared)
+        persist(shared)
         console.line(
             f"Noted: your objection to that '{dispute['verdict']}' is recorded for the instructors "
             "with your answer and my evidence. It won't count toward your mastery until they review it.",
@@ -539,6 +542,8 @@ class ReExplain(Node):
             number = len({r.analogy for r in p["written"]}) + 1
             analogy = p["teacher"].new_analogy(p["concept"], p["profile_summary"], avoid, number)
             known = p["grade"].met if p["grade"] else ()
+            from pockettutor.utils.grading import reveals
+
             if analogy is not None and reveals(p["question"], analogy.text, p["synonyms"], known):
                 # A written picture that hands over the answer is never shown: the authored hint is.
                 hint = p["question"].hints[0] if p["question"].hints else None
@@ -586,7 +591,7 @@ class ReExplain(Node):
         elif turn["probe"] is None:
             turn["question_shown"] = False
         # else /analogy during a follow-up: the follow-up and the answer so far still stand.
-        _save(shared)
+        persist(shared)
         return "ask"
 
 
@@ -645,7 +650,7 @@ class DontKnow(Node):
         ref, today = shared["lesson_ref"], _now().date()
         profile.record_answer(ref, concept.id, "incorrect", _help_used(turn), turn["attempts"], today, practised=False)
         turn["confirming"] = None
-        _save(shared)
+        persist(shared)
         if step.kind == "worked":
             return "worked"
         console.line("That's all right. Let's take it a step at a time.", style="bold")
@@ -792,7 +797,7 @@ class Advance(Node):
             profile.progress(ref).status = "complete"
         else:
             record_position(profile, ref, lesson, position, explained=action == "next_question")
-        _save(shared)
+        persist(shared)
         return action
 
 
@@ -858,7 +863,7 @@ class EndSession(Node):
 
     def post(self, shared, p, _):
         outcome, ref = p
-        _save(shared)
+        persist(shared)
         shared["transcript"].append({"event": "end", "outcome": outcome})
         if shared["llm_usage"] and shared["llm_usage"][0].calls:
             usage, price = shared["llm_usage"]
@@ -926,6 +931,8 @@ class QuizGrade(Node):
         return p["teacher"].grade(p["question"], p["answer"], p["lesson"].synonyms, p["profile_summary"]), None
 
     def exec_fallback(self, p, exc):
+        from pockettutor.utils.grading import grade
+
         return grade(p["question"], p["answer"], p["lesson"].synonyms), _fallback_notice(exc)
 
     def post(self, shared, p, res):
@@ -955,7 +962,7 @@ class QuizGrade(Node):
                     f"To think over: {concern(p['question'], result) or authored_probe(p['question'], result)}"
                     f"  \n`tutor learn {item.lesson}`"
                 )
-        shared["profiles"].save(profile)
+        persist(shared)
         return "next"
 
 
@@ -974,7 +981,7 @@ class QuizReport(Node):
     def post(self, shared, p, report):
         title = "Exam result" if shared["quiz"]["mode"] == "exam" else "Review done"
         shared["console"].panel(title, report, style="green")
-        shared["profiles"].save(shared["profile"])
+        persist(shared)
         return "end"
 
 

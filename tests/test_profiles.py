@@ -71,11 +71,11 @@ def test_a_version_1_profile_is_migrated(store):
         "analogies:\n- {lesson: demo/levers, concept: torque, analogy: wrench, outcome: worked}\n"
     )
     migrated = store.load_or_create("old")
-    assert migrated.schema_version == 2
+    assert migrated.schema_version == 3
     assert migrated.thinking_style == "visual" and migrated.lessons["demo/levers"].status == "complete"
     assert migrated.analogies[0].outcome == "worked" and migrated.mastery == {} and migrated.reviews == {}
     store.save(migrated)
-    assert "schema_version: 2" in path.read_text()
+    assert "schema_version: 3" in path.read_text()
 
 
 def test_a_profile_from_a_newer_tutor_is_refused_and_left_alone(store):

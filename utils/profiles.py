@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from glob import escape as glob_escape
 from pathlib import Path
@@ -21,10 +22,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from pockettutor.utils.errors import SourceError, UsageError
+from pockettutor.utils.journal import Journal, apply, changes, image_of
 from pockettutor.utils.lessons import Style, describe_error
 from pockettutor.utils.yaml_source import load_yaml
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 NAME_CHARS = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 NAME_PATTERN = rf"^{NAME_CHARS}$"
 
@@ -201,11 +203,6 @@ class Profile(BaseModel):
             self._index = LedgerIndex(self.analogies)
         return self._index
 
-    def take_changed_records(self):
-        """Positions of analogy records changed in place since the last call (for the journal)."""
-        changed, self._changed_records = self._changed_records, set()
-        return changed
-
     def wants_short(self):
         """The learner asked for short explanations (at onboarding, or in their notes)."""
         said = " ".join([*self.preferences, self.notes or ""]).lower()
@@ -269,8 +266,15 @@ def _from_version_1(data):
     return {**data, "schema_version": 2}
 
 
+def _from_version_2(data):
+    """Version 3 keeps the saves since the last full one in NAME.journal, and the
+    file says which of them it already holds (journal_seq). A version-2 profile
+    has no journal: it holds everything."""
+    return {**data, "schema_version": 3, "journal_seq": 0}
+
+
 # schema_version -> the step that lifts a profile of that version by one.
-MIGRATIONS = {1: _from_version_1}
+MIGRATIONS = {1: _from_version_1, 2: _from_version_2}
 
 
 class NewerProfile(ValueError):
@@ -340,13 +344,19 @@ def repair_entries(data):
 
 
 def load_profile(path, repairs=None):
-    """Parse and migrate a profile file; a problem is a SourceError at its line.
-    Unusable entries are dropped and described in `repairs` (see repair_entries)."""
+    """(profile, journal_seq): parse and migrate a profile file; a problem is a SourceError
+    at its line. Unusable entries are dropped and described in `repairs` (see repair_entries).
+    journal_seq: the last journal line the file holds (see utils/journal.py), or None for a
+    file of an older version, which the next save must write whole in this one."""
     document = load_yaml(path)
     if document.not_a_mapping():
         raise document.error((), document.not_a_mapping())
     try:
+        current = document.data.get("schema_version") == SCHEMA_VERSION
         data, problems = repair_entries(migrate(dict(document.data)))
+        journal_seq = data.pop("journal_seq", 0)
+        if not isinstance(journal_seq, int) or isinstance(journal_seq, bool) or journal_seq < 0:
+            raise document.error(("journal_seq",), "journal_seq must be a whole number, 0 or more")
         if repairs is not None and problems:
             repairs.append(f"{path}: dropped entries no command could use: {'; '.join(problems)}.")
     except NewerProfile as exc:
@@ -355,7 +365,7 @@ def load_profile(path, repairs=None):
     except ValueError as exc:
         raise document.error(("schema_version",), str(exc)) from None
     try:
-        return Profile.model_validate(data)
+        return Profile.model_validate(data), journal_seq if current else None
     except ValidationError as exc:
         first = exc.errors()[0]
         raise document.error(first["loc"], describe_error(first)) from None
@@ -383,6 +393,23 @@ def _remove(path):
         path.unlink()
 
 
+# A long session folds its journal into NAME.yaml after this many saves, so loading
+# after a crash never replays more than this.
+JOURNAL_LINES = 1000
+
+
+@dataclass
+class SavedState:
+    profile: Profile  # the object saved: a save of another object is a checkpoint
+    image: dict  # what is durable, for telling the next save's changes (utils.journal.image_of)
+    seq: int  # the number of the last journal line written or applied
+    lines: int  # journal lines since the last checkpoint
+
+
+def _stamp():
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 class ProfileInUse(UsageError):
     """Another session holds this profile."""
 
@@ -395,6 +422,7 @@ class ProfileStore:
         self.home = Path(home)
         self.folder = self.home / "profiles"
         self.notices = []  # what the learner must be told about how a profile was loaded
+        self._saved = {}  # name -> SavedState: what this store last made durable of each profile
 
     def path(self, name):
         check_name(name)
@@ -436,91 +464,169 @@ class ProfileStore:
     def backup_path(self, name):
         return self.folder / f"{name}.yaml.bak"
 
+    def journal(self, name):
+        return Journal(self.folder / f"{name}.journal")
+
     def load_or_create(self, name, recover=True):
         """The learner's profile; a new one starts from the shipped example of
         the same name if there is one. A profile that cannot be read is moved
         aside, never overwritten, and the last good copy takes its place; with
         `recover` false (a command that only reads) nothing on disk changes and
         the last good copy is read instead. Whatever the file calls itself, the
-        profile is NAME: saves go back to the file that was loaded."""
+        profile is NAME: saves go back to the file that was loaded. The saves
+        since the last full one (the journal) are applied on top."""
         path = self.path(name)
         if path.exists():
             try:
-                profile = load_profile(path, self.notices)
+                profile, seq = load_profile(path, self.notices)
             except SourceError as problem:
-                profile = self._recover(name, problem) if recover else self._read_backup(name, problem)
+                profile, seq = self._recover(name, problem) if recover else self._read_backup(name, problem)
         elif self.backup_path(name).exists():
-            profile = self._restore_missing(name, recover)
+            profile, seq = self._restore_missing(name, recover)
         else:
-            profile = self._fresh(name)
+            profile, seq = self._fresh(name)
+        # A file of an older version, or one that names another learner, is written whole at the first save.
+        whole = seq is None or profile.name != name
         if profile.name != name:
             self.notices.append(
                 f"{path.name} calls its learner '{profile.name}'; it is the profile '{name}' and is saved as {path}."
             )
             profile.name = name
+        profile, last, applied = self._apply_journal(name, profile, seq or 0, recover)
+        if not whole:
+            self._saved[name] = SavedState(profile, image_of(profile), last, applied)
         return profile
+
+    def _apply_journal(self, name, profile, seq, recover):
+        """(profile, last seq, lines applied): the profile with the journal's newer lines applied."""
+        entries, unreadable = self.journal(name).entries()
+        newer = [entry for entry in entries if entry["seq"] > seq]
+        if unreadable:
+            self.notices.append(
+                f"{unreadable} line(s) of {self.journal(name).path} could not be read and were skipped."
+            )
+        if not newer:
+            return profile, max([seq, *(entry["seq"] for entry in entries)]), 0
+        data = profile.model_dump(mode="json", exclude_none=True)
+        for entry in newer:
+            data = apply(data, entry)
+        try:
+            return Profile.model_validate(data), newer[-1]["seq"], len(newer)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            problem = f"{'.'.join(map(str, first['loc']))}: {describe_error(first)}"
+        journal = self.journal(name).path
+        if recover:
+            aside = self.folder / f"{name}.unreadable-{_stamp()}.journal"
+            os.replace(journal, aside)
+            self.notices.append(
+                f"The saves of your last session could not be applied ({problem}); they were moved to {aside} "
+                "and the profile as last saved in full was kept."
+            )
+        else:
+            self.notices.append(
+                f"The saves of your last session could not be applied ({problem}); showing the profile as last "
+                "saved in full. `tutor learn` sets them aside."
+            )
+        return profile, max(entry["seq"] for entry in entries), 0
 
     def _read_backup(self, name, problem):
         try:
-            profile = load_profile(self.backup_path(name))
+            loaded = load_profile(self.backup_path(name))
         except (SourceError, OSError):
             raise problem from None
         self.notices.append(
             f"Your profile could not be read (line {problem.line}: {problem.message}); showing its last good copy. "
             "`tutor learn` restores it."
         )
-        return profile
+        return loaded
 
     def _restore_missing(self, name, recover):
         """NAME.yaml is gone but its last good copy is here: never start afresh over it."""
         try:
-            profile = load_profile(self.backup_path(name))
+            loaded = load_profile(self.backup_path(name))
         except SourceError:
             return self._fresh(name)
         if recover:
             self._write_back_backup(name)
             self.notices.append(f"{self.path(name)} was missing; it was restored from its last good copy.")
-        return profile
+        return loaded
 
     def _fresh(self, name):
         example = examples_dir() / f"{name}.yaml"
-        return load_profile(example) if example.exists() else Profile(name=name)
+        profile = load_profile(example)[0] if example.exists() else Profile(name=name)
+        return profile, None
 
     def _write_back_backup(self, name):
         """The last good copy becomes the profile again at once, so the next command reads a good file."""
         atomic_write_text(self.path(name), self.backup_path(name).read_text(encoding="utf-8"))
 
     def _recover(self, name, problem):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        aside = self.folder / f"{name}.unreadable-{stamp}.yaml"
+        aside = self.folder / f"{name}.unreadable-{_stamp()}.yaml"
         os.replace(self.path(name), aside)
         try:
-            profile, restored = load_profile(self.backup_path(name)), "the last good copy"
+            loaded, restored = load_profile(self.backup_path(name)), "the last good copy"
         except (SourceError, OSError):
-            profile, restored = self._fresh(name), "a fresh profile"
+            loaded, restored = self._fresh(name), "a fresh profile"
         if restored == "the last good copy":
             self._write_back_backup(name)
         self.notices.append(
             f"Your profile could not be read (line {problem.line}: {problem.message}); "
             f"it was moved to {aside} and {restored} was restored."
         )
-        return profile
+        return loaded
 
     def save(self, profile):
-        # libyaml's safe dumper writes the same text about four times faster: this runs every turn.
+        """Make the profile's changes durable: one journal line (one write, one fsync)
+        holding only what changed, or nothing when nothing did. The first save of a
+        profile this store did not load, and every JOURNAL_LINES-th, is a checkpoint."""
+        saved = self._saved.get(profile.name)
+        if saved is None or saved.profile is not profile:
+            self.checkpoint(profile)
+            return
+        entry, image = changes(saved.image, profile, profile._changed_records)
+        if not entry:
+            return
+        self.journal(profile.name).append({"seq": saved.seq + 1, **entry})
+        profile._changed_records.clear()
+        saved.seq, saved.image, saved.lines = saved.seq + 1, image, saved.lines + 1
+        if saved.lines >= JOURNAL_LINES:
+            self.checkpoint(profile)
+
+    def checkpoint(self, profile):
+        """A full save: NAME.yaml and its backup are written whole and hold every
+        journal line so far, and then the journal is removed. A crash in between
+        leaves lines the file already holds, which loading skips by number."""
+        saved = self._saved.get(profile.name)
+        if saved is not None:
+            seq = saved.seq
+        else:
+            entries, _ = self.journal(profile.name).entries()
+            seq = max([0, *(entry["seq"] for entry in entries)])
+        # libyaml's safe dumper writes the same text about four times faster.
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        data = profile.model_dump(mode="json", exclude_none=True)
+        data = {**profile.model_dump(mode="json", exclude_none=True), "journal_seq": seq}
         text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True)
         atomic_write_text(self.path(profile.name), text)
         atomic_write_text(self.backup_path(profile.name), text)
+        self.journal(profile.name).remove()
+        profile._changed_records.clear()
+        self._saved[profile.name] = SavedState(profile, image_of(profile), seq, 0)
+
+    def _fold_journal(self, name):
+        """At the end of a command that held the profile: its journal goes into NAME.yaml,
+        so the file a person reads or edits between sessions is the whole profile."""
+        saved = self._saved.get(name)
+        if saved is not None and saved.lines:
+            self.checkpoint(saved.profile)
 
     def records(self, name):
         """Every file and folder that belongs to the learner NAME, besides its lock."""
         from pockettutor.utils.transcripts import disputes_path, history_path, transcript_folder
 
         check_name(name)
-        aside = sorted(self.folder.glob(f"{glob_escape(name)}.unreadable-*.yaml"))
-        candidates = [self.path(name), self.backup_path(name), *aside]
+        aside = sorted(self.folder.glob(f"{glob_escape(name)}.unreadable-*"))
+        candidates = [self.path(name), self.backup_path(name), self.journal(name).path, *aside]
         candidates += [place(self.home, name) for place in (transcript_folder, history_path, disputes_path)]
         return [path for path in candidates if path.exists() or path.is_symlink()]
 
@@ -529,6 +635,7 @@ class ProfileStore:
         if not self.records(name):
             raise UsageError(f"no profile '{name}' (see `tutor profile list`)")
         with self.lock(name):
+            self._saved.pop(name, None)
             for path in self.records(name):
                 _remove(path)
             if self.default_name() == name:
@@ -547,6 +654,7 @@ class ProfileStore:
             raise UsageError(f"profile '{new}' already exists; choose another name or delete it first")
         with self.lock(old), self.lock(new):
             profile = self.load_or_create(old)
+            del self._saved[old]
             profile.name = new
             self.save(profile)
             for place in (transcript_folder, history_path, disputes_path):
@@ -606,4 +714,7 @@ class ProfileStore:
         try:
             yield
         finally:
-            lock.release()
+            try:
+                self._fold_journal(name)
+            finally:
+                lock.release()

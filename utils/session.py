@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pockettutor.utils.mastery import MASTERED
+from pockettutor.utils.transcripts import Transcript
 
 
 def _common(console, teacher, library, profiles, profile):
@@ -23,8 +24,8 @@ def new_store(console, teacher, library, profiles, profile, lesson_ref, vocabula
         "lesson": None,
         "position": {"concept": 0, "question": 0},
         "turn": new_turn(),
-        "transcript": [],
-        "disputes": [],  # verdicts the learner objected to (/disagree), for instructors
+        "transcript": Transcript(),  # in memory; run_session gives it its file
+        "disputes": Transcript(),  # verdicts the learner objected to (/disagree), for instructors
         "last_verdict": None,  # the last verdict given, for /why and /disagree
         "outcome": None,
         "llm_failures": 0,
@@ -199,3 +200,12 @@ def recap_text(lesson, position, full=False):
         f"question {position['question'] + 1} of {len(concept.questions)}."
     )
     return f"{where}\n\n{concept.explanation.strip() if full else core_of(concept)}"
+
+
+def persist(shared):
+    """Make the session durable so far: the transcript and disputes first, then the
+    profile, whose save may point past them."""
+    for record in ("transcript", "disputes"):
+        if record in shared:
+            shared[record].sync()
+    shared["profiles"].save(shared["profile"])

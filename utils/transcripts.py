@@ -1,8 +1,10 @@
 """Lesson transcripts: every event of every session, kept per learner and
 lesson as JSON lines, and rendered as Markdown by `tutor export`.
 
-Lines are appended and fsynced one event at a time, so a killed session loses
-at most the event being written; a torn last line is skipped on reading.
+Each event is written as it happens, so a killed process loses at most the
+event being written (a torn last line is skipped on reading). The fsync that
+makes them survive a power cut comes once per turn (`sync`), before the
+profile's save, so the profile never records a turn its transcript lacks.
 """
 
 import json
@@ -49,15 +51,29 @@ class Transcript(list):
     def __init__(self, path=None):
         super().__init__()
         self.path = Path(path) if path else None
+        self.unsynced = False
 
     def append(self, event):
         super().append(event)
         if self.path is None:
             return
-        with os.fdopen(open_private(self.path), "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(event, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = open_private(self.path)
+        try:
+            os.write(fd, (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+        self.unsynced = True
+
+    def sync(self):
+        """Make every event written so far durable (one fsync, only if there are new ones)."""
+        if not self.unsynced:
+            return
+        fd = open_private(self.path)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.unsynced = False
 
 
 def read_events(path):
