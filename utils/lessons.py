@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pockettutor.utils.errors import SourceError, UsageError, control_characters, printable
-from pockettutor.utils.yaml_source import load_yaml
+from pockettutor.utils.lesson_cache import LessonCache
+from pockettutor.utils.yaml_source import load_yaml, parse_source, read_source
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 Id = Field(pattern=ID_PATTERN, description="lower-case letters, digits and dashes")
@@ -23,7 +24,9 @@ Label = Literal["correct", "partial", "incorrect"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a validator is built when a file is first validated, not when this module
+    # is imported; a session whose lessons come from the cache never builds one.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @field_validator("*")
     @classmethod
@@ -266,7 +269,23 @@ def describe_error(error):
 
 def parse_model(model, path):
     """Load `path` as `model`; the first problem becomes a SourceError at its line."""
-    document = load_yaml(path)
+    return validate_document(model, load_yaml(path))
+
+
+def read_model(model, path, cache):
+    """parse_model through a LessonCache: the file is read once, and parsed from those
+    very bytes only when the cache holds no models made from them."""
+    raw = read_source(path)
+    key = cache.key(model, path, raw)
+    found = cache.get(model, path, key)
+    if found is None:
+        found = validate_document(model, parse_source(raw, Path(path)))
+        cache.put(model, path, key, found)
+    return found
+
+
+def validate_document(model, document):
+    """A parsed file as `model`; the first problem becomes a SourceError at its line."""
     if document.not_a_mapping():
         raise document.error((), document.not_a_mapping())
     try:
@@ -311,12 +330,14 @@ def library_roots(env=None):
 class Library:
     """The courses under one or more lesson folders, read lazily: listing
     courses reads only course.yaml files; a lesson is parsed when first asked
-    for. A course, vocabulary term or reading path id may be in one folder only."""
+    for, or read back from the lesson cache (utils/lesson_cache.py). A course,
+    vocabulary term or reading path id may be in one folder only."""
 
-    def __init__(self, roots=None):
+    def __init__(self, roots=None, cache=None):
         if roots is None:
             roots = library_roots()
         self.roots = [Path(root) for root in ([roots] if isinstance(roots, (str, os.PathLike)) else roots)]
+        self.cache = LessonCache() if cache is None else cache
         self._courses = None
         self._course_roots = {}  # course id -> the folder holding it
         self._lessons = {}  # ref -> Lesson: a session, a report or an exam reads each file once
@@ -330,7 +351,7 @@ class Library:
     def reading_paths(self):
         paths, where = {}, {}
         for path in self._special_files("paths.yaml"):
-            for reading_path in parse_model(ReadingPaths, path).paths:
+            for reading_path in read_model(ReadingPaths, path, self.cache).paths:
                 if reading_path.id in paths:
                     raise _clash(path, "reading path", reading_path.id, where[reading_path.id])
                 paths[reading_path.id], where[reading_path.id] = reading_path, path
@@ -349,7 +370,7 @@ class Library:
     def vocabulary(self):
         terms, where = {}, {}
         for path in self._special_files("vocabulary.yaml"):
-            for term_id, term in parse_model(Vocabulary, path).by_id().items():
+            for term_id, term in read_model(Vocabulary, path, self.cache).by_id().items():
                 if term_id in terms:
                     raise _clash(path, "vocabulary term", term_id, where[term_id])
                 terms[term_id], where[term_id] = term, path
@@ -360,7 +381,7 @@ class Library:
             courses = {}
             for root in self.roots:
                 for path in sorted(root.glob("*/course.yaml")):
-                    course = parse_model(Course, path)
+                    course = read_model(Course, path, self.cache)
                     if course.id != path.parent.name:
                         raise SourceError(
                             path, f"course id '{course.id}' differs from its folder '{path.parent.name}'", 1, 1
@@ -396,7 +417,7 @@ class Library:
         if ref not in self._lessons:
             course_id, lesson_id = ref.split("/")
             path = self.course_folder(course_id) / f"{lesson_id}.yaml"
-            lesson = parse_model(Lesson, path)
+            lesson = read_model(Lesson, path, self.cache)
             if lesson.id != lesson_id:
                 raise SourceError(path, f"lesson id '{lesson.id}' differs from its file name '{lesson_id}'", 1, 1)
             self._lessons[ref] = lesson

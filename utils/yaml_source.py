@@ -197,8 +197,9 @@ def parse_yaml(text, path):
     return YamlDocument(path, data, root)
 
 
-def load_yaml(path):
-    """Read and parse a YAML file; every failure is a one-line SourceError."""
+def read_source(path):
+    """The bytes of a YAML file; one that is not a regular file or is larger than
+    MAX_BYTES is refused unread. Every failure is a one-line SourceError."""
     path = Path(path)
     try:
         if path.exists() and not path.is_file() and not path.is_dir():
@@ -216,8 +217,18 @@ def load_yaml(path):
         raise SourceError(path, "no such file") from None
     except OSError as exc:
         raise SourceError(path, f"cannot read: {exc.strerror or exc}") from None
+    return raw
+
+
+def parse_source(raw, path):
+    """Parse the bytes `read_source` returned; errors name `path` and the line."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
     return parse_yaml(text, path)
+
+
+def load_yaml(path):
+    """Read and parse a YAML file; every failure is a one-line SourceError."""
+    return parse_source(read_source(path), Path(path))
