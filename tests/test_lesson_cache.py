@@ -1,11 +1,15 @@
 """The lesson cache: a lesson file's validated models are read back on the next run,
 never stale (a changed file, or a changed tutor, is parsed again), and anything wrong
-with an entry or the cache folder only costs a parse."""
+with an entry or the cache folder only costs a parse. Also: the first question of an
+offline session loads neither the grader nor the LLM client."""
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -192,3 +196,27 @@ def test_a_session_with_an_unwritable_cache_teaches(isolated_home):
     result = run_tutor(isolated_home, "learn", REF, stdin="/quit\n", env=only_fixtures, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Question" in result.stdout and result.stderr == ""
+
+
+# Run in a fresh interpreter: which modules the first question of a lesson loaded.
+FIRST_QUESTION = """
+import json, sys
+from pockettutor.main import main
+status = main(["learn", "demo/levers"])
+names = ("pockettutor.utils.grading", "snowballstemmer", "rapidfuzz", "openai")
+print(json.dumps({"status": status, "loaded": [name for name in names if name in sys.modules]}))
+"""
+
+
+def test_the_first_question_loads_neither_the_grader_nor_the_llm_client(isolated_home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TUTOR_"))}
+    env.update(TUTOR_HOME=str(isolated_home), NO_COLOR="1", TUTOR_LESSONS=str(FIXTURES), TUTOR_SHIPPED_LESSONS="0")
+    for cache in ("cold", "warm"):
+        result = subprocess.run(
+            [sys.executable, "-c", FIRST_QUESTION], input="/quit\n", capture_output=True, text=True, env=env, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Question" in result.stdout, cache
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        assert report == {"status": 0, "loaded": []}, cache
+    assert list((isolated_home / "cache" / "lessons").glob("*.pickle"))

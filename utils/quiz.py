@@ -7,7 +7,6 @@ the verdict ("skipped" when the learner moved on) and the grade's ideas.
 
 from dataclasses import dataclass, field
 
-from pockettutor.utils.grading import grade as grade_offline
 from pockettutor.utils.reviews import due
 
 
@@ -85,6 +84,8 @@ def confusions(library, results):
     """Pairs of concepts the learner mixes up: a wrong answer to one concept
     that states a key idea of another concept in the same course, or that holds
     a misconception the author marked as confusing the two."""
+    from pockettutor.utils.grading import grade as grade_offline
+
     pairs = []
     for result in results:
         if result.verdict not in ("incorrect", "partial") or not result.answer:

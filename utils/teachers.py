@@ -5,14 +5,16 @@ LLMTeacher asks an LLM to fit the same material to the learner and to grade
 against the same rubric; what it writes is checked before the learner sees it.
 Its methods raise on any LLM fault: the nodes retry, then fall back to the
 offline teacher for that turn.
+
+The grader (utils/grading.py, and the stemmer and typo matcher under it) is
+imported where an answer is graded: a session loads it with its first answer,
+not before its first question.
 """
 
 import json
 import re
 
-from pockettutor.utils.grading import Evidence, Grade, confidence_for, grade, reveals, rubric_for, verdict_for
 from pockettutor.utils.lessons import Analogy
-from pockettutor.utils.lookup import Lookup, look_up
 from pockettutor.utils.verdicts import concern
 
 
@@ -26,6 +28,8 @@ class OfflineTeacher:
         yield teaching_text(concept, short) + "\n\n**" + analogy_title + "**\n\n" + analogy.text.strip()
 
     def grade(self, question, answer, synonyms, profile_summary):
+        from pockettutor.utils.grading import grade
+
         return grade(question, answer, synonyms)
 
     def probe(self, question, result, answer, synonyms):
@@ -37,6 +41,8 @@ class OfflineTeacher:
 
     def answer_question(self, asked, lesson, concept, question, vocabulary):
         """A question back, answered from the lesson (utils/lookup.py)."""
+        from pockettutor.utils.lookup import look_up
+
         return look_up(asked, lesson, concept, question, vocabulary)
 
 
@@ -145,6 +151,8 @@ class LLMTeacher(OfflineTeacher):
             "without stating it."
         )
         text = self.chat.complete(messages).strip()
+        from pockettutor.utils.grading import reveals
+
         if not text or reveals(question, text, synonyms, known=result.met):
             return authored_probe(question, result)
         return text
@@ -161,6 +169,9 @@ class LLMTeacher(OfflineTeacher):
             "at the answer to the question they are working on. If the material does not cover it, say so."
         )
         text = self.chat.complete(messages).strip()
+        from pockettutor.utils.grading import reveals
+        from pockettutor.utils.lookup import Lookup
+
         if not text or reveals(question, text, lesson.synonyms):
             return super().answer_question(asked, lesson, concept, question, vocabulary)
         return Lookup(True, text, "the LLM, from this lesson")
@@ -273,6 +284,8 @@ def verified_grade(question, answer, reply, synonyms=None):
     """Count only the claims backed by a quote from the answer that covers the
     item's content, and compute the verdict in code: the LLM's say-so decides
     nothing. A verified false claim caps the verdict at partial."""
+    from pockettutor.utils.grading import Evidence, Grade, confidence_for, reveals, rubric_for, verdict_for
+
     rubric = rubric_for(question, synonyms)
 
     def claims(field):

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 
 from pockettutor.utils.words import STOPWORDS, WORD
 
+# The patterns are kept as text and compiled when the first line is read (re keeps them
+# compiled from then on): a session shows its first question without them.
+
 # The whole line, give or take politeness and punctuation, is one of these.
-DONT_KNOW = re.compile(
+DONT_KNOW = (
     r"^(?:(?:sorry|honestly|tbh|um+|uh+|hmm+|well|ok|okay)\s+)*"
     r"(?:i\s+)?(?:really\s+|honestly\s+|just\s+)?"
     r"(?:(?:do\s*n[o']?t|dont|don't|have\s+no|got\s+no)\s+(?:know|idea|clue|get\s+it|understand(?:\s+(?:this|it|the\s+question))?)"
@@ -31,21 +34,21 @@ DONT_KNOW = re.compile(
 )
 POLITE = r"(?:can\s+you\s+|could\s+you\s+|please\s+)?"
 # "Not sure, but maybe …" is a hedge before a guess: it is graded, not read as "I don't know".
-DONT_KNOW_OPENING = re.compile(r"^(?:i\s+)?(?:do\s*n[o']?t|dont|don't)\s+know\b|^(?:no\s+idea|idk)\b")
+DONT_KNOW_OPENING = r"^(?:i\s+)?(?:do\s*n[o']?t|dont|don't)\s+know\b|^(?:no\s+idea|idk)\b"
 REQUESTS = {
-    "repeat": re.compile(
+    "repeat": (
         rf"^{POLITE}(?:say\s+(?:it|that)\s+again|repeat(?:\s+(?:it|that|the\s+question))?|again"
         r"|what\s+was\s+the\s+question|remind\s+me|recap)(?:\s+please)?$"
     ),
-    "shorter": re.compile(
+    "shorter": (
         rf"^(?:{POLITE}(?:make\s+it\s+|say\s+it\s+|explain\s+(?:it\s+)?)?"
         r"(?:shorter|simpler|more\s+simply|in\s+short|tl;?dr|too\s+long)|keep\s+it\s+short)(?:\s+please)?$"
     ),
-    "example": re.compile(
+    "example": (
         rf"^(?:{POLITE}(?:give\s+(?:me\s+)?|show\s+(?:me\s+)?)?(?:an?\s+|another\s+)?(?:example|analogy|picture)"
         r"|another\s+way|explain\s+(?:it\s+)?differently)(?:\s+please)?$"
     ),
-    "more": re.compile(
+    "more": (
         rf"^{POLITE}(?:tell\s+me\s+more|more(?:\s+detail)?|go\s+on|explain\s+more|the\s+full\s+explanation)"
         r"(?:\s+please)?$"
     ),
@@ -59,7 +62,7 @@ QUESTION_WORDS = {"what", "why", "how", "which", "who", "where", "when", "whats"
 ASKING_VERBS = {"is", "are", "was", "were", "does", "do", "did", "can", "could", "would", "should", "will", "s"}
 INVERTED_SUBJECTS = {"it", "this", "that", "there", "you", "i", "we", "they", "the", "a", "an"}
 # A guess put as a question ("maybe it's the rank?") is a tentative answer, not a question back.
-HEDGE = re.compile(r"\b(?:maybe|perhaps|probably|i think|i guess|i'd guess|my guess|could it be)\b")
+HEDGE = r"\b(?:maybe|perhaps|probably|i think|i guess|i'd guess|my guess|could it be)\b"
 # Lines that say nothing at all; a lone "yes" or "no" is an answer (graded, and short).
 FILLERS = {"hmm", "hm", "um", "umm", "uh", "ok", "okay", "lol", "k", "eh", "meh", "huh", "erm", "what"}
 ANSWER_WORDS = {"yes", "no", "yeah", "yep", "nope", "not", "never", "none", "both", "neither", "same"}
@@ -106,18 +109,18 @@ def read_turn(text, known_words, states_something):
     (a line with none of them and no English small word is unclear).
     `states_something(text)`: whether the grader finds anything to weigh in it."""
     plain = _plain(text)
-    if not plain or DONT_KNOW.match(plain):
+    if not plain or re.match(DONT_KNOW, plain):
         return Turn("dont_know") if plain else Turn("unclear")
     for name, pattern in REQUESTS.items():
-        if pattern.match(plain):
+        if re.match(pattern, plain):
             return Turn("request", name)
     words = WORD.findall(text.lower())
     meaningful = [w for w in words if (w in STOPWORDS or w in ANSWER_WORDS or w in known_words) and w not in FILLERS]
     if not meaningful and len(words) <= 4:
         return Turn("unclear")
-    if DONT_KNOW_OPENING.match(plain) and not states_something(text):
+    if re.match(DONT_KNOW_OPENING, plain) and not states_something(text):
         return Turn("dont_know")  # "I don't know, maybe something with weights?"
-    if looks_like_a_question(text) and not HEDGE.search(plain) and not states_something(text):
+    if looks_like_a_question(text) and not re.search(HEDGE, plain) and not states_something(text):
         return Turn("question")
     return Turn("answer")
 

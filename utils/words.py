@@ -8,10 +8,6 @@ rapidfuzz. docs/design.md says why these two.
 import re
 from functools import lru_cache
 
-import snowballstemmer
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 # "hardly changes" says the opposite of "hard changes": these words negate, as "not" does.
 NEGATORS = {
     "not",
@@ -93,7 +89,14 @@ NOT_ISE_VERBS = {
     "wise",
 }
 ISE_FORM = re.compile(r"^(.{4,})is(e|ed|es|ing|ation|ations)$")
-_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    # Loaded with the first answer read, not at start: a session's first screen needs no stems.
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -107,7 +110,7 @@ def stem(word):
     form = ISE_FORM.match(word)
     if form and form.group(1) + "ise" not in NOT_ISE_VERBS:
         word = f"{form.group(1)}iz{form.group(2)}"
-    stemmed = _STEMMER.stemWord(word)
+    stemmed = _stemmer().stemWord(word)
     if stemmed in NEGATORS or stemmed in CLAUSE_BREAKS:
         return stemmed + "_"
     return stemmed
@@ -201,9 +204,6 @@ def _comparison_stem(text):
     return " ".join(stem(COMPARISON_FOLDS.get(w, w)) for w in words)
 
 
-COMPARISON_FOLD_STEMS = {stem(variant): stem(target) for variant, target in COMPARISON_FOLDS.items()}
-
-
 class Spelling:
     """Typo tolerance for content words, bounded so short words never collide.
 
@@ -235,6 +235,9 @@ class Spelling:
         return self._cache[word]
 
     def _lookup(self, word):
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
         if stem(word) in self._protected:
             return None
         bound = 2 if len(word) >= 10 else 1
