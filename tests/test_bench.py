@@ -89,24 +89,26 @@ def test_startup_times_each_command_and_the_offline_path_never_imports_openai(tm
     assert set(lines[header + 1].replace(" ", "")) == {"-"}
     assert "python -c pass" in lines[header + 2]
     assert "tutor learn icl-vs-finetuning/what-llms-know" in lines[header + 5]
+    assert "warm cache" in lines[header + 6]
 
     rows = bench["rows"]
     assert [row["command"] for row in rows][:3] == [
         "python -c pass",
-        'python -c "import pocketflow, yaml, rich"',
+        'python -c "import pocketflow, yaml, rich.console"',
         "tutor --help",
     ]
     assert rows[3]["command"].startswith("tutor learn icl-vs-finetuning/what-llms-know")
+    assert "cold cache" in rows[3]["command"] and "warm cache" in rows[4]["command"]
     for row in rows:
-        for key in ("best_s", "vs_python", "vs_dependencies"):
+        for key in ("best_s", "best_cpu_s", "vs_python", "vs_dependencies"):
             assert_positive(row[key], (row["command"], key))
         assert row["runs"] == 3
     assert rows[0]["vs_python"] == 1.0 and rows[1]["vs_dependencies"] == 1.0
-    learn = rows[3]
-    assert learn["openai_imported"] is False
+    for learn in rows[3:]:
+        assert learn["openai_imported"] is False
+        assert learn["modules_imported"] > 0
     assert bench["reference"]["openai_imported"] is False
-    assert learn["modules_imported"] > 0
-    for key in ("python_c_pass_s", "dependency_import_s"):
+    for key in ("python_c_pass_s", "python_c_pass_cpu_s", "dependency_import_s", "dependency_import_cpu_s"):
         assert_positive(bench["reference"][key], key)
 
 
