@@ -49,19 +49,19 @@ class RecordingChat:
     def __init__(self, lesson, answer_count):
         self.lesson, self.answer_count, self.calls = lesson, answer_count, []
 
-    def _record(self, messages, reply):
+    def _record(self, messages, reply, kind):
         prompt = sum(tokens(m["content"]) for m in messages)
-        self.calls.append({"turn": self.answer_count(), "prompt": prompt, "reply": tokens(reply)})
+        self.calls.append({"turn": self.answer_count(), "prompt": prompt, "reply": tokens(reply), "kind": kind})
         return reply
 
     def stream(self, messages):
         reply = "Here is the idea again, fitted to you: the frozen W and a thin trainable side path."
-        self._record(messages, reply)
+        self._record(messages, reply, "explanation")
         return iter([reply])
 
     def complete(self, messages):
         reply = "What happens to the output of W while only A and B are trained?"
-        return self._record(messages, reply)
+        return self._record(messages, reply, "question")
 
     def complete_json(self, messages, name, schema):
         from pockettutor.utils.grading import grade
@@ -78,7 +78,7 @@ class RecordingChat:
                 "feedback": "",
             }
         )
-        return self._record(messages, reply)
+        return self._record(messages, reply, "grade")
 
 
 def learner_turns(lesson):
@@ -146,6 +146,14 @@ def run(quick=False):
     largest = max(c["prompt"] for c in chat.calls)
     prompts = [c["prompt"] for c in chat.calls]
     first_ten, last_ten = sum(prompts[:10]) / 10, sum(prompts[-10:]) / 10
+    # For sizing a shared server: what one learner answer costs it, by kind of call.
+    kinds = {}
+    for call in chat.calls:
+        count, total = kinds.get(call["kind"], (0, 0.0))
+        kinds[call["kind"]] = (count + 1, total + call["prompt"])
+    per_answer = {
+        kind: {"calls": count / ANSWERS, "prompt_tokens": total / ANSWERS} for kind, (count, total) in kinds.items()
+    }
     return {
         "name": "prompt_size",
         "title": f"Prompt tokens per LLM call over a {ANSWERS}-answer session ({LESSON}, LLM engine, stand-in LLM)",
@@ -156,11 +164,21 @@ def run(quick=False):
             "largest_bounded_prompt": largest,
             "first_10_calls_mean": first_ten,
             "last_10_calls_mean": last_ten,
+            "calls_per_answer": len(chat.calls) / ANSWERS,
+            "prompt_tokens_per_answer": sum(prompts) / ANSWERS,
+            "per_answer_by_kind": per_answer,
         },
         "notes": [
             f"{len(chat.calls)} LLM calls; the largest bounded prompt is {largest:.0f} tokens.",
             f"Bounded prompts, mean of the first 10 calls {first_ten:.0f} tokens, of the last 10 {last_ten:.0f} "
             f"({last_ten / first_ten:.2f}x): flat. Rows differ by the kind of call made at that answer.",
+            f"Per learner answer: {len(chat.calls) / ANSWERS:.2f} calls and "
+            f"{sum(prompts) / ANSWERS:.0f} prompt tokens ("
+            + ", ".join(
+                f"{kind} {figures['calls']:.2f} calls, {figures['prompt_tokens']:.0f} tokens"
+                for kind, figures in sorted(per_answer.items())
+            )
+            + "): what one answer costs a shared server, before the replies.",
             f"Tokens estimated at {CHARS_PER_TOKEN} characters each, for both columns.",
         ],
     }
