@@ -193,10 +193,13 @@ class AskQuestion(Node):
         show = turn["probe"] is None and not turn["question_shown"]
         if show:
             console.panel("Question", question.prompt, style="magenta")
+        # The question is recorded after the reply is read, but timed from when it was shown.
+        shown_at = _now().isoformat(timespec="seconds")
         return {
             "question": question,
             "reply": _read_reply(console),
             "shown": show,
+            "shown_at": shown_at,
             "words": shared["lesson_words"],
             "synonyms": shared["lesson"].synonyms,
         }
@@ -225,7 +228,12 @@ class AskQuestion(Node):
         if p["shown"]:
             turn["question_shown"] = True
             shared["transcript"].append(
-                {"event": "question", "question": p["question"].id, "text": p["question"].prompt}
+                {
+                    "event": "question",
+                    "question": p["question"].id,
+                    "at": p["shown_at"],
+                    "text": p["question"].prompt,
+                }
             )
         if p["reply"] is None:
             shared["outcome"] = "eof"
@@ -317,6 +325,7 @@ class GradeAnswer(Node):
                 "event": "grade",
                 "concept": p["concept"].id,
                 "question": p["question"].id,
+                "at": _now().isoformat(timespec="seconds"),
                 "attempt": turn["attempts"],
                 **result.as_record(),
                 "feedback": result.feedback,
