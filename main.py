@@ -121,6 +121,21 @@ def build_parser():
     export.add_argument("-o", "--output", metavar="FILE.md", help="write here instead of printing")
     export.add_argument("--profile", metavar="NAME", help="learner profile (default: the one in use)")
 
+    report = commands.add_parser(
+        "report", parents=[common, as_json], help="what learners struggle with, from their transcripts (instructors)"
+    )
+    report.add_argument(
+        "paths",
+        nargs="+",
+        metavar="DIR",
+        help="learners' data folders (as TUTOR_HOME lays them out), folders of transcripts, or transcript files",
+    )
+    report.add_argument("--course", metavar="COURSE", help="only this course")
+    report.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here: .html (a page with charts), .md or .json"
+    )
+    report.add_argument("--anonymous", action="store_true", help="no learner's name anywhere (learner 1, 2, ...)")
+
     progress = commands.add_parser(
         "progress", parents=[common, as_json], help="mastery per lesson, reviews due, streak"
     )
@@ -133,6 +148,20 @@ def build_parser():
     grade.add_argument("answer", nargs="?", help="the answer to grade")
     grade.add_argument("--json", action="store_true", help="print JSON (with -: one JSON line per input line)")
     grade.add_argument("--llm", action="store_true", help="grade with the LLM (OPENAI_API_KEY / OPENAI_BASE_URL)")
+
+    disputes = commands.add_parser(
+        "disputes", parents=[common, as_json], help="the verdicts learners disputed; `resolve` makes them samples"
+    )
+    disputes.add_argument(
+        "targets",
+        nargs="*",
+        metavar="[resolve] [DIR...] [ID...]",
+        help="learners' data folders (default: yours); with resolve, the ids of the disputes to resolve",
+    )
+    disputes.add_argument("--all", action="store_true", help="list resolved disputes too")
+    disputes.add_argument(
+        "--label", choices=["correct", "partial", "incorrect"], help="resolve the named disputes without asking"
+    )
 
     replay = commands.add_parser("replay", parents=[common], help="run a scripted session and print its transcript")
     replay.add_argument("script", metavar="SCRIPT.yaml")
@@ -154,6 +183,14 @@ def build_parser():
     config_unset = settings.add_parser("unset", parents=[common], help="remove a setting from the settings file")
     config_unset.add_argument("key", metavar="KEY", help=SETTING_NAMES).completer = complete_settings
     settings.add_parser("path", parents=[common], help="where the settings file is")
+
+    draft = commands.add_parser(
+        "draft", parents=[common, model], help="draft a lesson from your notes with the LLM, for you to review"
+    )
+    draft.add_argument("notes", metavar="NOTES", help="your notes: a text or Markdown file")
+    draft.add_argument("--course", required=True, metavar="COURSE", help="the course the lesson is for (yours)")
+    draft.add_argument("--lesson", metavar="LESSON", help="the lesson's id (default: from the notes' file name)")
+    draft.add_argument("-o", "--output", metavar="FILE", help="write here (default: drafts/COURSE/LESSON.yaml)")
 
     completion = commands.add_parser("completion", parents=[common], help="print a shell's tab-completion script")
     completion.add_argument("shell", choices=["bash", "zsh", "fish"])
@@ -653,6 +690,38 @@ def _umask():
     return mask
 
 
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
+
+
+def command_report(args):
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.report import build_report
+
+    output = Path(args.output) if args.output else None
+    if output is not None and output.suffix.lower() not in REPORT_FORMATS:
+        raise UsageError(f"-o {output}: name a .html, .md or .json file")
+    data, notices = build_report(args.paths, Library(), course=args.course, anonymous=args.anonymous)
+    for notice in notices:
+        print(f"tutor: note: {printable(notice)}", file=sys.stderr)
+    as_json = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is not None:
+        from pockettutor.utils.report_render import markdown, page
+
+        kind = REPORT_FORMATS[output.suffix.lower()]
+        text = as_json + "\n" if kind == "json" else (page if kind == "html" else markdown)(data)
+        write_export(output, text)
+        print(f"Wrote {printable(output)} ({data['learners']} learners).", file=sys.stderr)
+    if args.json:
+        print(as_json)
+    elif output is None:
+        from rich.console import Console
+
+        from pockettutor.utils.report_render import terminal_view
+
+        Console(highlight=False).print(terminal_view(data))
+    return EXIT_OK
+
+
 def command_progress(args):
     from pockettutor.utils.console import TutorConsole
     from pockettutor.utils.lessons import Library
@@ -779,6 +848,30 @@ def command_grade(args):
     return EXIT_OK
 
 
+def command_disputes(args):
+    from pockettutor.utils.disputes import listing, listing_json, listing_text, parse_targets, read_disputes, resolve
+    from pockettutor.utils.lessons import Library
+    from pockettutor.utils.profiles import data_home
+
+    resolving, folders, ids = parse_targets(args.targets, data_home())
+    disputes = read_disputes(folders)
+    if resolving:
+        if args.json or args.all:
+            raise UsageError("`tutor disputes resolve` takes no --json or --all (`tutor disputes --all` lists)")
+        from pockettutor.utils.console import TutorConsole
+
+        outcome = resolve(disputes, ids, Library(), TutorConsole(), label=args.label)
+        return EXIT_ERROR if outcome.problems else EXIT_OK
+    if ids or args.label:
+        raise UsageError("dispute ids and --label go with `tutor disputes resolve`")
+    shown = listing(disputes, Library(), include_resolved=args.all)
+    if args.json:
+        print(json.dumps(listing_json(shown, disputes), indent=2, ensure_ascii=False))
+    else:
+        print(listing_text(shown, disputes, folders))
+    return EXIT_OK
+
+
 def command_doctor(args):
     from pockettutor.utils.doctor import diagnose
 
@@ -830,6 +923,25 @@ def command_config(args):
     return EXIT_OK
 
 
+def command_draft(args):
+    from pockettutor.utils.call_llm import LLMChat, LLMConfig, llm_configured
+    from pockettutor.utils.drafting import draft_lesson, plan_draft, report_lines, write_draft
+    from pockettutor.utils.lessons import Library, library_roots
+
+    if not llm_configured():
+        raise UsageError("tutor draft needs an LLM: set OPENAI_API_KEY or OPENAI_BASE_URL (see `tutor doctor`)")
+    plan = plan_draft(Library(), args.notes, args.course, args.lesson, args.output)
+    config = LLMConfig.from_env(model=args.model)
+    chat = LLMChat(config)
+    print(printable(f"Drafting {plan.ref} from {args.notes} with {config.describe()} ..."), flush=True)
+    draft = draft_lesson(chat, plan, library_roots(), config.timeout)
+    write_draft(plan, draft, config.describe())
+    for line in report_lines(plan, draft):
+        print(printable(line))
+    print(chat.usage.describe(chat.price))
+    return EXIT_OK
+
+
 def command_completion(args):
     import argcomplete
 
@@ -840,6 +952,7 @@ def command_completion(args):
 COMMANDS = {
     "learn": command_learn,
     "grade": command_grade,
+    "disputes": command_disputes,
     "courses": command_courses,
     "replay": command_replay,
     "lint": command_lint,
@@ -848,12 +961,14 @@ COMMANDS = {
     "path": command_path,
     "profile": command_profile,
     "progress": command_progress,
+    "report": command_report,
     "export": command_export,
     "review": command_review,
     "exam": command_exam,
     "doctor": command_doctor,
     "config": command_config,
     "completion": command_completion,
+    "draft": command_draft,
 }
 
 
