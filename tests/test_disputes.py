@@ -4,10 +4,12 @@ resolved into labelled samples of the lesson file, its comments and layout kept.
 import difflib
 import io
 import json
+import re
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import ScriptedConsole, edited_library
+from conftest import ROOT, ScriptedConsole, edited_library
 
 from pockettutor import main
 from pockettutor.main import run_session
@@ -16,6 +18,7 @@ from pockettutor.utils.lessons import Library, SampleAnswer
 from pockettutor.utils.lint import lint
 from pockettutor.utils.profiles import ProfileStore
 from pockettutor.utils.sample_insert import add_sample
+from pockettutor.utils.scaffold import new_course
 from pockettutor.utils.teachers import OfflineTeacher
 from pockettutor.utils.transcripts import disputes_path
 from pockettutor.utils.yaml_source import parse_yaml
@@ -286,6 +289,40 @@ def test_data_folders_are_named_on_the_command_line(disputed, isolated_home, tmp
     assert "No open disputes in" in capsys.readouterr().out
     assert main.main(["disputes", str(other), str(isolated_home), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["open"] == 2
+
+
+def guide_block(kind, containing):
+    text = (ROOT / "docs" / "authoring.md").read_text()
+    blocks = re.findall(rf"^```{kind}\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    return next(block for block in blocks if containing in block)
+
+
+def test_the_authoring_guide_shows_a_real_resolution(tmp_path, monkeypatch, isolated_home, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TUTOR_LESSONS", "lessons")
+    new_course(Path("lessons"), "mycourse")
+    course = Path("lessons/mycourse/course.yaml")
+    course.write_text(course.read_text().replace("- first-lesson", "- intro"))
+    lesson = Path("lessons/mycourse/intro.yaml")
+    lesson.write_text(guide_block("yaml", "depends on orbit]"))
+    before = lesson.read_text()
+    session = guide_block("console", "/disagree")
+    answer, objection = re.findall(r"^> (.*)$", session, re.MULTILINE)
+    store = ProfileStore(isolated_home)
+    profile = store.load_or_create("sam")
+    with store.lock("sam"):
+        run_session(ScriptedConsole([answer, objection]), OfflineTeacher(), Library(), store, profile, "mycourse/intro")
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct\n"))
+    assert main.main(["disputes", "resolve"]) == 0
+    shown = guide_block("console", "$ tutor disputes resolve\n")
+    tail = shown[shown.index("Label:") :].replace("700a01d7", read_disputes([isolated_home])[0].id)
+    assert flat(tail) in flat(capsys.readouterr().out)
+    diff = guide_block("diff", "label: correct")
+    added = [line[1:] for line in diff.splitlines() if line.startswith("+")]
+    assert inserted_lines(before, lesson.read_text()) == added
+    lesson.write_text(lesson.read_text().replace("depends on orbit]", "depends on orbit, faces away]"))
+    assert lint([lesson], roots=[Path("lessons")]) == []
 
 
 # The text-level insertion on its own: every layout a lesson may use.
