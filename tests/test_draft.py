@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from chat_server import fault
+from chat_server import fault, text
 
 from pockettutor import main
 from pockettutor.utils.drafting import DRAFT_MAX_TOKENS, NotALesson, lesson_data
@@ -158,6 +158,17 @@ def test_a_refusing_server_is_one_line_with_its_reason(llm, isolated_home, capsy
     err = capsys.readouterr().err
     assert err.startswith("tutor: error: the request for a draft failed: ") and "refused the API key" in err
     assert FAKE_KEY not in err and err.count("\n") == 1
+    assert not draft_file(isolated_home).exists()
+
+
+def test_one_deadline_bounds_each_request(llm, isolated_home, monkeypatch, capsys):
+    capsys.readouterr()
+    monkeypatch.setenv("TUTOR_LLM_TIMEOUT", "0.5")
+    llm.default = text("format: 1", delay=30)  # a server that hangs far past the timeout setting
+    assert main.main(DRAFT_ARGS) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tutor: error: the request for a draft failed: no reply in time (no draft within 0.5 s)")
+    assert "tutor config set timeout SECONDS" in err and err.count("\n") == 1
     assert not draft_file(isolated_home).exists()
 
 

@@ -574,7 +574,8 @@ def render(plan, draft, engine):
     head = [
         "# yaml-language-server: $schema=../schema.json",
         f"# DRAFT lesson, written by `tutor draft` from {plan.notes_path}",
-        f"# with {engine}. No person has checked it yet. Before it teaches anyone:",
+        f"# with {engine}.",
+        "# No person has checked it yet. Before it teaches anyone:",
         "# - check every fact against your notes: the model may have filled gaps on its own;",
         "# - once it is in the course, answer each question yourself, wrongly too, with",
         "#   `tutor grade`: the samples only cover answers the model imagined;",
