@@ -10,7 +10,7 @@ import pytest
 from chat_server import fault, text
 
 from pockettutor import main
-from pockettutor.utils.drafting import DRAFT_MAX_TOKENS, NotALesson, lesson_data
+from pockettutor.utils.drafting import DRAFT_MAX_TOKENS, NotALesson, check_draft, lesson_data
 from pockettutor.utils.lessons import Lesson, parse_model, user_library
 from pockettutor.utils.scaffold import add_lesson_to_course
 
@@ -228,3 +228,19 @@ def test_a_reply_is_read_from_its_fence_with_the_id_asked_for():
         lesson_data("x" * 100, "mine", 100)
     with pytest.raises(NotALesson, match="not a lesson"):
         lesson_data("title: no concepts", "mine", 100)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "concepts: []",
+        "concepts: [1, {id: [1]}]",
+        "concepts: [{analogies: [{styles: [{x: 1}]}, {styles: []}], questions: [{samples: [7, {label: 3}]}]}]",
+        "synonyms: {force: push}\nconcepts: [{questions: [{id: q, prompt: p, reference_answer: r, samples: 3}]}]",
+    ],
+)
+def test_a_lesson_of_the_wrong_shape_is_findings_at_lines_never_a_crash(reply):
+    check = check_draft(lesson_data(reply, "odd", 20_000), "odd", [ROOT / "tests" / "fixtures" / "lessons"])
+    assert check.findings and all(f.line >= 1 for f in check.findings)
+    assert any(f.severity == "error" for f in check.findings)
+    assert all("\n" not in str(f) for f in check.findings), "each finding is one line"

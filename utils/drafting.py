@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from pockettutor.utils.errors import LLMUnavailable, SourceError, UsageError, printable
 from pockettutor.utils.lessons import STYLES, Lesson, Question, json_schema
@@ -343,11 +344,12 @@ def standard_gaps(data, document):
         analogies = [a for _, a in _items(concept, "analogies")]
         if len(analogies) < MIN_ANALOGIES:
             gap((*at, "analogies"), f"concept '{where}' has {len(analogies)} analogies; write at least {MIN_ANALOGIES}")
-        firsts = {a["styles"][0] for a in analogies if isinstance(a.get("styles"), list) and a["styles"]}
-        if len(firsts & set(STYLES)) < MIN_STYLES:
+        styles = [a.get("styles") for a in analogies]
+        firsts = {s[0] for s in styles if isinstance(s, list) and s and s[0] in STYLES}
+        if len(firsts) < MIN_STYLES:
             gap(
                 (*at, "analogies"),
-                f"the analogies of concept '{where}' lead with {len(firsts)} styles; "
+                f"the analogies of concept '{where}' lead with {len(firsts)} style{'s' * (len(firsts) != 1)}; "
                 f"at least {MIN_STYLES} should differ",
             )
         questions = _items(concept, "questions")
@@ -387,16 +389,18 @@ def sample_agreement(data):
     from pockettutor.utils.grading import grade
 
     synonyms = data.get("synonyms") if isinstance(data.get("synonyms"), dict) else {}
+    if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in synonyms.values()):
+        synonyms = {}  # as lint grades them: the schema error is reported on its own
     agreed = total = 0
     for _, concept in _items(data, "concepts"):
         for _, raw in _items(concept, "questions"):
             try:
                 question = Question.model_validate(raw)
-                for sample in question.samples:
-                    total += 1
-                    agreed += grade(question, sample.text, synonyms).verdict == sample.label
-            except Exception:  # a question the schema refuses is reported by lint
-                continue
+            except ValidationError:
+                continue  # lint reports what the schema refuses
+            for sample in question.samples:
+                total += 1
+                agreed += grade(question, sample.text, synonyms).verdict == sample.label
     return agreed, total
 
 
@@ -413,10 +417,6 @@ class Check:
     def findings(self):
         lint_findings = [Finding(p.line, p.column, p.severity, p.message) for p in self.problems]
         return sorted(set(lint_findings + self.gaps))
-
-    @property
-    def errors(self):
-        return sum(p.severity == "error" for p in self.problems)
 
 
 def check_draft(data, lesson_id, roots):
