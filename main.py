@@ -150,12 +150,16 @@ def build_parser():
     grade.add_argument("--llm", action="store_true", help="grade with the LLM (OPENAI_API_KEY / OPENAI_BASE_URL)")
 
     disputes = commands.add_parser(
-        "disputes", parents=[common, as_json], help="the verdicts learners disputed; `resolve` makes them samples"
+        "disputes",
+        parents=[common, as_json],
+        help="the verdicts learners disputed; `resolve` makes them samples",
+        usage="tutor disputes [DIR...] [--all] [--json]\n"
+        "       tutor disputes resolve [DIR...] [ID...] [--label correct|partial|incorrect]",
     )
     disputes.add_argument(
         "targets",
         nargs="*",
-        metavar="[resolve] [DIR...] [ID...]",
+        metavar="resolve, DIR, ID",
         help="learners' data folders (default: yours); with resolve, the ids of the disputes to resolve",
     )
     disputes.add_argument("--all", action="store_true", help="list resolved disputes too")
