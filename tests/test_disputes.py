@@ -270,6 +270,18 @@ def test_an_answer_a_lesson_cannot_hold_is_refused(library_root, isolated_home):
     assert lesson_file(library_root).read_text() == before
 
 
+def test_a_damaged_disputes_file_is_read_as_far_as_it_goes(library_root, isolated_home, capsys):
+    path = disputes_path(isolated_home, "cy")
+    path.parent.mkdir(parents=True)
+    odd = {"question": "demo/levers/torque/why-long", "answer": "less force", "met": "less-force", "evidence": [3]}
+    lines = [json.dumps(odd), '{"question": "demo/lev', "[1, 2]", json.dumps({"resolves": ["x"]}), ""]
+    path.write_text("\n".join(lines))
+    assert main.main(["disputes"]) == 0
+    out = capsys.readouterr().out
+    assert "answer: less force" in out and "evidence: no statement of the answer matched the rubric" in out
+    assert "1 open in" in out
+
+
 def test_command_line_mistakes_are_one_line_errors(disputed, tmp_path, capsys):
     assert main.main(["disputes", "resolve", "--label", "correct"]) == 1
     assert "--label needs the ids" in capsys.readouterr().err

@@ -88,9 +88,9 @@ def _read_file(path):
             continue  # a blank line, or one torn by a killed session
         if not isinstance(record, dict):
             continue
-        if "resolves" in record:
+        if isinstance(record.get("resolves"), str):
             resolutions[record["resolves"]] = record
-        elif "question" in record and "answer" in record:
+        elif isinstance(record.get("question"), str) and isinstance(record.get("answer"), str):
             disputes.append(Dispute(dispute_id(line), path.stem, path, number, record))
     for dispute in disputes:
         dispute.resolution = resolutions.get(dispute.id)
@@ -143,11 +143,12 @@ def describe(dispute, question=None):
     )
     ideas = {idea.id: idea.description for idea in question.key_ideas} if question is not None else {}
     for kind in ("met", "missed", "misconceptions", "reversed"):
-        if record.get(kind):
-            lines.append(f"  {kind}: " + "; ".join(_named(item, ideas) for item in record[kind]))
-    if not record.get("evidence"):
+        if _items(record, kind):
+            lines.append(f"  {kind}: " + "; ".join(_named(item, ideas) for item in _items(record, kind)))
+    evidence_items = [item for item in _items(record, "evidence") if isinstance(item, dict)]
+    if not evidence_items:
         lines.append("  evidence: no statement of the answer matched the rubric")
-    for evidence in record.get("evidence") or []:
+    for evidence in evidence_items:
         lines.append(f'  evidence: {evidence.get("kind")} {evidence.get("id")}: "{evidence.get("quote", "")}"')
     lines += _field("reason", record.get("reason") or "(none given)")
     return [visible(line) for line in lines]
@@ -158,8 +159,14 @@ def _field(name, text):
     return [f"  {name}: {first}", *(f"    {line}" for line in rest)]
 
 
+def _items(record, key):
+    """A list field of a dispute record; anything else (a hand-edited file) as none."""
+    value = record.get(key)
+    return value if isinstance(value, list) else []
+
+
 def _named(item_id, ideas):
-    return f"{item_id} ({ideas[item_id]})" if item_id in ideas else str(item_id)
+    return f"{item_id} ({ideas[item_id]})" if isinstance(item_id, str) and item_id in ideas else str(item_id)
 
 
 def as_json(dispute, question=None):
