@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import MissingData, blind, lint_scale, prompt_size, saf, startup, turn_overhead  # noqa: E402
+from bench import MissingData, blind, lint_scale, prompt_size, report_scale, saf, startup, turn_overhead  # noqa: E402
 
-BENCHMARKS = [lint_scale.run, prompt_size.run, startup.run, turn_overhead.run, blind.run, saf.run]
+BENCHMARKS = [lint_scale.run, prompt_size.run, startup.run, turn_overhead.run, report_scale.run, blind.run, saf.run]
 RESULTS = ROOT / "bench" / "results"
 
 

@@ -138,6 +138,19 @@ def test_turn_overhead_times_100_turns_beside_a_durable_append_and_a_full_save(t
     assert rows["turn, median of the first 10"]["vs_first"] == 1
 
 
+def test_report_scale_times_the_report_beside_reading_every_line(tmp_path):
+    stdout, bench = run_quick("report_scale", tmp_path / "report.json")
+    assert "tutor report over 20 learners x 3 lessons" in stdout
+    reference = bench["reference"]
+    assert reference["transcripts"] == 60 and reference["events"] > 60 * 10
+    measures = [row["measure"] for row in bench["rows"]]
+    assert measures == ["json.loads every line (reference)", "tutor report --json", "tutor report -o report.html"]
+    for row in bench["rows"]:
+        for key in ("seconds", "cpu_seconds", "vs_reference", "vs_goal", "peak_mb"):
+            assert_positive(row[key], (row["measure"], key))
+    assert bench["rows"][0]["vs_reference"] == 1
+
+
 def test_blind_accuracy_reports_each_set_with_its_figures(tmp_path):
     stdout, bench = run_quick("blind", tmp_path / "blind.json")
     assert "Grading accuracy on blind answers" in stdout

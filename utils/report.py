@@ -124,7 +124,7 @@ def _event(line):
     passes over, or (None, None) for a line that is not an event (torn, garbage)."""
     if line.startswith(EVENT_PREFIX):
         kind = line[11 : line.find('"', 11)]  # 11: len(EVENT_PREFIX)
-        whole = line.rstrip().endswith("}")  # a torn line lost its end
+        whole = line[-3:].rstrip().endswith("}")  # a torn line lost its end
         if kind not in NEEDED:
             return (kind, None) if whole else (None, None)
         cut = CUT_BEFORE.get(kind)
