@@ -470,7 +470,8 @@ class Disagree(Node):
         persist(shared)
         console.line(
             f"Noted: your objection to that '{dispute['verdict']}' is recorded for the instructors "
-            "with your answer and my evidence. It won't count toward your mastery until they review it.",
+            "with your answer and my evidence. It no longer counts toward your mastery; the question "
+            "comes back in your reviews.",
             style="dim",
         )
         return "ask"
