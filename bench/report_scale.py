@@ -116,12 +116,16 @@ class ClassWriter:
             title = f"Concept {number + 1}/{len(lesson.concepts)}: {concept.title}"
             emit({"event": "explain", "concept": concept.id, "analogy": pictures[0].id, "title": title, "text": text})
             shown = 1
-            for question in concept.questions:
-                shown = self.question(emit, now, lesson, ref, concept, question, pictures, shown, ability, disputes)
+            for index, question in enumerate(concept.questions):
+                last_concept = number == len(lesson.concepts) - 1
+                to = "next_question" if index < len(concept.questions) - 1 else "next_concept"
+                to = "complete" if last_concept and to == "next_concept" else to
+                shown = self.question(emit, now, to, ref, concept, question, pictures, shown, ability, disputes)
         emit({"event": "end", "outcome": "complete"}, 3)
         return lines
 
-    def question(self, emit, now, lesson, ref, concept, question, pictures, shown, ability, disputes):
+    def question(self, emit, now, to, ref, concept, question, pictures, shown, ability, disputes):
+        """One question, from showing it to moving on (`to`); returns how many pictures are used up."""
         rng = self.rng
         difficulty = rng.random() * 0.5
         emit({"event": "question", "question": question.id, "at": _stamp(now[0]), "text": question.prompt}, 2)
@@ -139,7 +143,7 @@ class ClassWriter:
                 emit({"event": "said", "kind": "dont_know", "text": "I don't know"}, rng.randrange(10, 90))
             if attempt < 3 and rng.random() < 0.03:
                 emit({"event": "command", "command": "skip", "text": "/skip"}, rng.randrange(5, 30))
-                return self.leave(emit, concept, question, skipped=True)
+                return self.leave(emit, concept, question, to, skipped=True, shown=shown)
             attempt += 1
             right = rng.random() < ability - difficulty + 0.15 * attempt
             verdict = "correct" if right else rng.choice(("partial", "incorrect"))
@@ -173,7 +177,8 @@ class ClassWriter:
                 emit({"event": "dispute", **dispute})
                 disputes.append(json.dumps(dispute, ensure_ascii=False) + "\n")
             if right:
-                emit({"event": "advance", "from": f"{concept.id}/{question.id}", "to": "next_question"}, 2)
+                move = {"from": f"{concept.id}/{question.id}", "to": to, "skipped": False, "worked": False}
+                emit({"event": "advance", **move}, 2)
                 return shown
             if verdict == "partial":
                 probe = question.key_ideas[0].probe if question.key_ideas else None
@@ -181,7 +186,7 @@ class ClassWriter:
                 emit({"event": "probe", "question": question.id, "idea": ideas[0] if ideas else None, "text": text})
                 continue
             if attempt >= 3:
-                return self.leave(emit, concept, question, skipped=False)
+                return self.leave(emit, concept, question, to, skipped=False, shown=shown)
             picture = pictures[shown] if shown < len(pictures) else None
             shown += picture is not None
             emit(
@@ -195,7 +200,7 @@ class ClassWriter:
             )
             emit({"event": "question", "question": question.id, "at": _stamp(now[0]), "text": question.prompt}, 2)
 
-    def leave(self, emit, concept, question, skipped):
+    def leave(self, emit, concept, question, to, skipped, shown):
         emit(
             {
                 "event": "worked",
@@ -203,9 +208,9 @@ class ClassWriter:
                 "text": "Here is one good answer:\n\n" + question.reference_answer,
             }
         )
-        move = {"from": f"{concept.id}/{question.id}", "to": "next_question", "skipped": skipped, "worked": True}
+        move = {"from": f"{concept.id}/{question.id}", "to": to, "skipped": skipped, "worked": True}
         emit({"event": "advance", **move})
-        return 0
+        return shown
 
 
 def write_class(home, learners, lessons, seed=SEED):

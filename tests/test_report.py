@@ -87,6 +87,16 @@ def test_figures_of_sessions_recorded_through_the_graph(class_of_three, demo_lib
     assert data["hardest"][0]["question"] == "demo/levers/torque/why-long"
 
 
+def test_reading_lines_by_their_opening_gives_the_report_that_parsing_every_line_whole_gives(
+    class_of_three, demo_library, monkeypatch
+):
+    import pockettutor.utils.report as report
+
+    shortcut, _ = build_report([class_of_three], demo_library)
+    monkeypatch.setattr(report, "EVENT_PREFIX", "\x00")  # no line opens so: each is parsed whole
+    assert build_report([class_of_three], demo_library)[0] == shortcut
+
+
 def write_transcript(folder, ref, events):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (ref.replace("/", "__") + ".jsonl")
@@ -220,8 +230,10 @@ def test_a_resolved_dispute_counts_as_resolved_and_overturned_when_its_label_dif
         handle.write(json.dumps(resolution) + "\n")
     data, notices = build_report([class_of_three], demo_library)
     assert notices == []
-    disputes = question(data, "demo/levers", "torque", "why-long")["disputes"]
+    why_long = question(data, "demo/levers", "torque", "why-long")
+    disputes = why_long["disputes"]
     assert disputes["status"] == {"resolved": 1} and disputes["overturned"] == 1 and disputes["count"] == 1
+    assert "| 1 (incorrect ×1, 0 open, 1 overturned) |" in markdown(data)
 
 
 def test_a_course_nobody_took_is_nothing_to_report(class_of_three, capsys):

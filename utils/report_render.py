@@ -61,9 +61,11 @@ def disputes_cell(entry):
     disputes = entry["disputes"]
     if not disputes["count"]:
         return "-"
-    verdicts = ", ".join(f"{verdict} ×{n}" for verdict, n in disputes["verdicts"].items() if n)
-    open_ = disputes["status"].get("open", 0)
-    return f"{disputes['count']} ({verdicts}; {open_} open)" if verdicts else str(disputes["count"])
+    details = [f"{verdict} ×{n}" for verdict, n in disputes["verdicts"].items() if n]
+    details.append(f"{disputes['status'].get('open', 0)} open")
+    if disputes["overturned"]:
+        details.append(f"{disputes['overturned']} overturned")
+    return f"{disputes['count']} ({', '.join(details)})"
 
 
 def led_to_right(analogy):
