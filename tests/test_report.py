@@ -201,6 +201,30 @@ def test_a_partial_answer_leaves_the_picture_open_for_the_next_verdict(tmp_path,
     assert balance["misconceptions"][0]["description"] is None  # not one the lesson defines
 
 
+def test_events_not_as_the_tutor_writes_them_are_skipped_and_counted(tmp_path, demo_library):
+    write_transcript(
+        tmp_path / "ann",
+        "demo/levers",
+        [
+            session("2026-12-01T10:00:00+00:00"),
+            shown("why-long", "2026-12-01T10:00:00+00:00"),  # before any concept: not placed
+            explained(7),
+            graded("incorrect", misconceptions=[["nested"]]),
+            {**graded("incorrect"), "misconceptions": "more-force"},
+            {"event": "grade", "concept": "torque", "question": 3, "verdict": "correct"},
+            explained("wrench"),
+            shown("why-long", "2026-12-01T10:00:00"),  # no time zone: cannot be set against the grade's
+            graded("correct", 1, "2026-12-01T10:01:00+00:00"),
+        ],
+    )
+    data, notices = build_report([tmp_path / "ann"], demo_library)
+    assert notices == [f"{tmp_path / 'ann' / 'demo__levers.jsonl'}: 4 unreadable line(s) skipped"]
+    assert data["unreadable_lines"] == 4
+    why_long = question(data, "demo/levers", "torque", "why-long")
+    assert (why_long["attempts"], why_long["first_try"], why_long["learners"]) == (1, 1, 1)
+    assert why_long["seconds_to_right"] == {"count": 0, "median": None}
+
+
 def test_a_lesson_gone_from_the_library_is_reported_by_its_ids(tmp_path, demo_library):
     write_transcript(
         tmp_path / "ann",

@@ -22,8 +22,7 @@ from pockettutor.utils.errors import TutorError, UsageError
 
 VERDICTS = ("correct", "partial", "incorrect")
 TRANSCRIPT_NAME = re.compile(r"^([a-z0-9][a-z0-9-]*)__([a-z0-9][a-z0-9-]*)$")
-# How many of the weakest questions, commonest misconceptions and learners to check on the
-# summary lists; --json and the page's tables carry everything.
+# How many of the weakest questions and commonest misconceptions the summary lists name.
 TOP = 10
 
 # The events a figure is read from; every other kind (answers, talk, recaps...) is passed over
@@ -321,6 +320,13 @@ def _moment(text):
         return None
 
 
+def _strings(*values):
+    """Ids and verdicts, which the tutor writes as strings; anything else makes the line unreadable."""
+    if not all(isinstance(value, str) for value in values):
+        raise TypeError("not a string")
+    return values
+
+
 class _Reading:
     """What one transcript's reading needs to remember, dropped when it ends."""
 
@@ -340,21 +346,22 @@ class _Reading:
     def take(self, kind, event):
         if kind == "grade":
             self._grade(event)
-        elif kind == "question":
-            key = (self.concept, event["question"])
+        elif kind == "question" and self.concept is not None:
+            key = _strings(self.concept, event["question"])
             self.seen.add(key)
             self.shown_at.setdefault(key, event.get("at"))
         elif kind in ("explain", "reexplain", "analogy"):
-            self.concept = concept = event["concept"]
+            concept = self.concept = _strings(event["concept"])[0]
             analogy = event.get("analogy")
             if analogy:
+                _strings(analogy)
                 figures = self.lesson.analogies.get((concept, analogy))
                 if figures is None:
                     figures = self.lesson.analogies[(concept, analogy)] = [0, 0, 0]
                 figures[0] += 1
                 self.pending[concept] = analogy
-        elif kind == "hint":
-            key = (self.concept, event["question"])
+        elif kind == "hint" and self.concept is not None:
+            key = _strings(self.concept, event["question"])
             self.seen.add(key)
             self.lesson.question(key).hints += 1
             self.hints += 1
@@ -373,22 +380,27 @@ class _Reading:
             self.sessions += 1
             self.shown_at = {}
         elif kind == "resume":
-            self.concept = event["concept"]
+            self.concept = _strings(event["concept"])[0]
         elif kind == "dispute" and self.count_disputes:
             _, _, concept, question = event["question"].split("/")
             _count_dispute(self.lesson.question((concept, question)), event["verdict"], event.get("status"))
             self.disputes += 1
 
     def _grade(self, event):
-        self.concept = concept = event["concept"]
-        key = (concept, event["question"])
+        # Everything checked before anything is counted: a line is counted whole or not at all.
+        key = _strings(event["concept"], event["question"])
         verdict = event["verdict"]
+        misconceptions = event.get("misconceptions") or []
+        if not isinstance(misconceptions, list):
+            raise TypeError("misconceptions that are not a list")
+        _strings(verdict, *misconceptions)
+        self.concept = concept = key[0]
         figures = self.lesson.question(key)
         self.seen.add(key)
         figures.attempts += 1
         if verdict in figures.verdicts:
             figures.verdicts[verdict] += 1
-        for misconception in event.get("misconceptions") or ():
+        for misconception in misconceptions:
             figures.misconceptions[misconception] = figures.misconceptions.get(misconception, 0) + 1
         if key not in self.tried:
             self.tried.add(key)
@@ -398,7 +410,8 @@ class _Reading:
         if verdict == "correct" and key not in self.right:
             self.right.add(key)
             start, end = _moment(self.shown_at.get(key)), _moment(event.get("at"))
-            if start is not None and end is not None and end >= start:
+            # Both with a time zone, as the tutor writes them, or both without: else they do not compare.
+            if start and end and (start.tzinfo is None) == (end.tzinfo is None) and end >= start:
                 figures.seconds.append((end - start).total_seconds())
         # As the learner's profile judges a picture: the next verdict on its concept, a partial
         # answer leaving it open for the follow-up's.
