@@ -316,7 +316,7 @@ table { border-collapse: collapse; margin: .6rem 0 1.2rem; font-size: .9rem; }
 th, td { border: 1px solid #d6d9de; padding: .25rem .5rem; vertical-align: top; }
 th { background: #f2f4f7; text-align: left; } td.n { text-align: right; white-space: nowrap; }
 .muted { color: #667; } figure { margin: .6rem 0 1.2rem; } figcaption { font-size: .85rem; color: #556; }
-svg text { font: 12px system-ui, sans-serif; fill: #1d2327; }
+svg { max-width: 100%; height: auto; } svg text { font: 12px system-ui, sans-serif; fill: #1d2327; }
 """
 
 BAR_COLOURS = {"rate": "#3b7dd8", "count": "#d8833b", "low": "#c9483b"}
@@ -338,8 +338,9 @@ def _html_table(headers, rows, numeric_from=1):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def bar_chart(title, bars, maximum=None, kind="rate"):
-    """A horizontal bar chart in inline SVG: (label, value, shown value) per bar."""
+def bar_chart(title, bars, maximum=None, kind="rate", keep="start"):
+    """A horizontal bar chart in inline SVG: (label, value, shown value) per bar. A long
+    label keeps its start, or with keep="end" its end (a question's address ends in its id)."""
     if not bars:
         return ""
     label_width, bar_width, row = 330, 360, 22
@@ -351,7 +352,7 @@ def bar_chart(title, bars, maximum=None, kind="rate"):
         y = 4 + i * row
         width = 0 if value is None else max(1.0, bar_width * value / maximum)
         colour = BAR_COLOURS["low"] if kind == "rate" and value is not None and value < 0.5 else BAR_COLOURS[kind]
-        clipped = label if len(label) <= 48 else label[:47] + "…"
+        clipped = label if len(label) <= 48 else label[:47] + "…" if keep == "start" else "…" + label[-47:]
         shapes.append(
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end"><title>{h(label)}</title>{h(clipped)}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{width:.1f}" height="{row - 7}" fill="{colour}"></rect>'
@@ -381,6 +382,7 @@ def page(data):
                 "Share of learners right at the first try, weakest questions first",
                 [(q["question"], q["first_try_rate"], percent(q["first_try_rate"])) for q in data["hardest"]],
                 maximum=1,
+                keep="end",
             )
         )
         out.append(
