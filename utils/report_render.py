@@ -120,6 +120,42 @@ def headline(data):
     return " · ".join(parts)
 
 
+# The tables every format shows, as (headers, rows of cells).
+
+LEARNER_HEADERS = ("learner", "lessons", "questions", "first try", "hints", "skips", "disputes")
+
+
+def hardest_table(data, with_prompt):
+    prompt = ("prompt",) if with_prompt else ()
+    headers = ("question", *prompt, "tried", "first try", "misconceptions", "disputed")
+    rows = [
+        (
+            q["question"],
+            *((q["prompt"] or "-",) if with_prompt else ()),
+            q["tried"],
+            percent(q["first_try_rate"]),
+            q["misconceptions"],
+            q["disputes"],
+        )
+        for q in data["hardest"]
+    ]
+    return headers, rows
+
+
+def misconception_table(data):
+    rows = [(m["description"] or m["id"], m["question"], m["count"]) for m in data["misconceptions"]]
+    return ("misconception", "question", "times"), rows
+
+
+def analogy_table(lesson):
+    rows = [
+        (concept["title"] or concept["id"], a["id"], a["shown"], led_to_right(a))
+        for concept in lesson["concepts"]
+        for a in concept["analogies"]
+    ]
+    return ("concept", "analogy", "shown", "led to a right answer"), rows
+
+
 # Terminal
 
 
@@ -146,31 +182,9 @@ def _table(title, headers, rows, first_left=1):
 def terminal_view(data):
     parts = [Text(printable(headline(data)), style="bold")]
     if data["hardest"]:
-        parts.append(
-            _table(
-                "Lowest first-try rates",
-                ("question", "tried", "first try", "misconceptions", "disputed"),
-                [
-                    (
-                        h["question"],
-                        str(h["tried"]),
-                        percent(h["first_try_rate"]),
-                        str(h["misconceptions"]),
-                        str(h["disputes"]),
-                    )
-                    for h in data["hardest"]
-                ],
-            )
-        )
+        parts.append(_table("Lowest first-try rates", *hardest_table(data, with_prompt=False)))
     if data["misconceptions"]:
-        parts.append(
-            _table(
-                "Commonest misconceptions",
-                ("misconception", "question", "times"),
-                [(m["description"] or m["id"], m["question"], str(m["count"])) for m in data["misconceptions"]],
-                first_left=2,
-            )
-        )
+        parts.append(_table("Commonest misconceptions", *misconception_table(data), first_left=2))
     for course in data["courses"]:
         heading = f"{named(course['title'], course['id'])} · {counted(course['learners'], 'learner')}"
         parts += [Text(""), Text(printable(heading), style="bold underline")]
@@ -191,15 +205,9 @@ def terminal_view(data):
             ]
             if matched:
                 parts.append(_table("Misconceptions", ("question", "misconception", "times"), matched, 2))
-            analogies = [
-                (concept["title"] or concept["id"], a["id"], str(a["shown"]), led_to_right(a))
-                for concept in lesson["concepts"]
-                for a in concept["analogies"]
-            ]
+            headers, analogies = analogy_table(lesson)
             if analogies:
-                parts.append(
-                    _table("Analogies", ("concept", "analogy", "shown", "led to a right answer"), analogies, 2)
-                )
+                parts.append(_table("Analogies", headers, analogies, 2))
     learners = sorted(
         (entry for entry in data["by_learner"] if entry["questions"]), key=lambda e: (e["first_try_rate"], e["learner"])
     )
@@ -208,7 +216,7 @@ def terminal_view(data):
         parts.append(
             _table(
                 "Learners with the lowest first-try rates" if len(learners) > len(shown) else "Learners",
-                ("learner", "lessons", "questions", "first try", "hints", "skips", "disputes"),
+                LEARNER_HEADERS,
                 [_learner_cells(e) for e in shown],
             )
         )
@@ -256,26 +264,10 @@ def markdown(data):
     out = ["# What learners struggle with", "", md(headline(data)), ""]
     if data["hardest"]:
         out += ["## Lowest first-try rates", ""]
-        out += _md_table(
-            ("question", "prompt", "tried", "first try", "misconceptions", "disputed"),
-            [
-                (
-                    h["question"],
-                    h["prompt"] or "-",
-                    h["tried"],
-                    percent(h["first_try_rate"]),
-                    h["misconceptions"],
-                    h["disputes"],
-                )
-                for h in data["hardest"]
-            ],
-        )
+        out += _md_table(*hardest_table(data, with_prompt=True))
     if data["misconceptions"]:
         out += ["## Commonest misconceptions", ""]
-        out += _md_table(
-            ("misconception", "question", "times"),
-            [(m["description"] or m["id"], m["question"], m["count"]) for m in data["misconceptions"]],
-        )
+        out += _md_table(*misconception_table(data))
     for course in data["courses"]:
         out += [f"## {md(named(course['title'], course['id']))}", "", counted(course["learners"], "learner") + ".", ""]
         for lesson in course["lessons"]:
@@ -288,20 +280,13 @@ def markdown(data):
                     for concept, question_id, q in question_rows(lesson)
                 ],
             )
-            analogies = [
-                (concept["title"] or concept["id"], a["id"], a["shown"], led_to_right(a))
-                for concept in lesson["concepts"]
-                for a in concept["analogies"]
-            ]
+            headers, analogies = analogy_table(lesson)
             if analogies:
                 out += ["Analogies:", ""]
-                out += _md_table(("concept", "analogy", "shown", "led to a right answer"), analogies)
+                out += _md_table(headers, analogies)
     if data["by_learner"]:
         out += ["## Learners", ""]
-        out += _md_table(
-            ("learner", "lessons", "questions", "first try", "hints", "skips", "disputes"),
-            [_learner_cells(e) for e in data["by_learner"]],
-        )
+        out += _md_table(LEARNER_HEADERS, [_learner_cells(e) for e in data["by_learner"]])
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -385,23 +370,7 @@ def page(data):
                 keep="end",
             )
         )
-        out.append(
-            _html_table(
-                ("question", "prompt", "tried", "first try", "misconceptions", "disputed"),
-                [
-                    (
-                        q["question"],
-                        q["prompt"] or "-",
-                        q["tried"],
-                        percent(q["first_try_rate"]),
-                        q["misconceptions"],
-                        q["disputes"],
-                    )
-                    for q in data["hardest"]
-                ],
-                numeric_from=2,
-            )
-        )
+        out.append(_html_table(*hardest_table(data, with_prompt=True), numeric_from=2))
     if data["misconceptions"]:
         out.append("<h2>Commonest misconceptions</h2>")
         out.append(
@@ -411,13 +380,7 @@ def page(data):
                 kind="count",
             )
         )
-        out.append(
-            _html_table(
-                ("misconception", "question", "times"),
-                [(m["description"] or m["id"], m["question"], m["count"]) for m in data["misconceptions"]],
-                numeric_from=2,
-            )
-        )
+        out.append(_html_table(*misconception_table(data), numeric_from=2))
     for course in data["courses"]:
         out.append(f"<h2>{h(named(course['title'], course['id']))}</h2>")
         out.append(f'<p class="muted">{counted(course["learners"], "learner")}.</p>')
@@ -433,30 +396,18 @@ def page(data):
                 )
             )
             out.append(_html_table(HEADERS, [(f"{concept} / {qid}", *question_cells(q)) for concept, qid, q in rows]))
-            analogies = [
-                (concept["title"] or concept["id"], a) for concept in lesson["concepts"] for a in concept["analogies"]
-            ]
+            headers, analogies = analogy_table(lesson)
             if analogies:
                 judged = [
-                    (f"{c} / {a['id']}", a["success_rate"], led_to_right(a))
-                    for c, a in analogies
+                    (f"{concept['title'] or concept['id']} / {a['id']}", a["success_rate"], led_to_right(a))
+                    for concept in lesson["concepts"]
+                    for a in concept["analogies"]
                     if a["success_rate"] is not None
                 ]
                 out.append(bar_chart("Analogies: share that led to a right answer", judged, maximum=1))
-                out.append(
-                    _html_table(
-                        ("concept", "analogy", "shown", "led to a right answer"),
-                        [(c, a["id"], a["shown"], led_to_right(a)) for c, a in analogies],
-                        numeric_from=2,
-                    )
-                )
+                out.append(_html_table(headers, analogies, numeric_from=2))
     if data["by_learner"]:
         out.append("<h2>Learners</h2>")
-        out.append(
-            _html_table(
-                ("learner", "lessons", "questions", "first try", "hints", "skips", "disputes"),
-                [_learner_cells(e) for e in data["by_learner"]],
-            )
-        )
+        out.append(_html_table(LEARNER_HEADERS, [_learner_cells(e) for e in data["by_learner"]]))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
