@@ -180,7 +180,7 @@ def test_courses_tree_names_only_prerequisites_beyond_the_lesson_above(isolated_
     assert "after" not in in_context  # its prerequisite is the lesson just above
     [why_low_rank] = [line for line in lines if "lora/why-low-rank " in line]
     assert why_low_rank.endswith("after icl-vs-finetuning/fine-tuning")
-    assert lines[-1].startswith("5 courses, 25 lessons, ")
+    assert lines[-1].startswith("7 courses, 35 lessons, ")
 
 
 def test_ctrl_c_saves_and_prints_the_resume_command(store, demo_library):

@@ -24,7 +24,7 @@ from pockettutor.utils.lint import lint
 from pockettutor.utils.profiles import Profile, ProfileStore
 from pockettutor.utils.settings import config_path, resolved, set_value
 
-SHIPPED_LESSONS = 25
+SHIPPED_LESSONS = 35
 SHIPPED_TERM = "water"
 
 
@@ -415,7 +415,7 @@ def test_the_wheel_is_one_package_that_teaches_from_anywhere(tmp_path):
     where = run("doctor", "--json")
     checks = {c["name"]: c["detail"] for c in json.loads(where.stdout)["checks"]}
     assert checks["installed"] == str(site / "pockettutor"), "the wheel's copy, not the checkout"
-    shipped = f"{site / 'pockettutor' / 'lessons'}: 5 courses, {SHIPPED_LESSONS} lessons; lint: 0 errors, 0 warnings"
+    shipped = f"{site / 'pockettutor' / 'lessons'}: 7 courses, {SHIPPED_LESSONS} lessons; lint: 0 errors, 0 warnings"
     assert checks["shipped"] == shipped
     courses = json.loads(run("courses", "--json").stdout)
     assert courses["totals"]["lessons"] == SHIPPED_LESSONS

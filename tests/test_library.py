@@ -64,7 +64,7 @@ def grading_problems(lesson):
     return problems
 
 
-def test_the_library_ships_five_courses_of_five_lessons():
+def test_the_library_ships_seven_courses_of_five_lessons():
     courses = LIBRARY.courses()
     assert [c.id for c in courses.values()] == [
         "icl-vs-finetuning",
@@ -72,10 +72,14 @@ def test_the_library_ships_five_courses_of_five_lessons():
         "review-committees",
         "statistical-learning",
         "optimization",
+        "deep-learning-theory",
+        "vision-and-language",
     ]
-    assert [c.number for c in courses.values()] == [1, 2, 3, 10, 11]
+    assert [c.number for c in courses.values()] == [1, 2, 3, 10, 11, 13, 14]
     assert all(len(c.lessons) == 5 for c in courses.values())
     assert courses["optimization"].prerequisites == ["statistical-learning"]
+    assert courses["deep-learning-theory"].prerequisites == ["optimization"]
+    assert courses["vision-and-language"].prerequisites == ["deep-learning-theory"]
 
 
 def test_the_outlines_interludes_are_there():

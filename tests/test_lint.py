@@ -149,18 +149,19 @@ def test_learn_warns_but_does_not_refuse_unmet_prerequisites(tmp_path, monkeypat
     assert "Why does a longer lever" in out
 
 
-@pytest.mark.slow  # reads all 25 lessons, twice
+@pytest.mark.slow  # reads all 35 lessons, twice
 def test_path_command_lists_and_shows(capsys):
     assert main.main(["path"]) == 0
     out = capsys.readouterr().out
-    assert "quickstart" in out and "full  The whole curriculum  25 lessons" in out
-    assert "foundations  Foundations first  25 lessons" in out
+    assert "quickstart" in out and "full  The whole curriculum  35 lessons" in out
+    assert "foundations  Foundations first  35 lessons" in out
     assert main.main(["path", "full"]) == 0
     steps = [line for line in capsys.readouterr().out.splitlines() if line[:4].strip().rstrip(".").isdigit()]
-    assert len(steps) == 25
+    assert len(steps) == 35
     assert steps[0].startswith('  1. What Does an LLM Actually "Know"?  icl-vs-finetuning/what-llms-know')
     assert steps[14].startswith(" 15. Quis Custodiet Ipsos Custodes?  review-committees/quis-custodiet")
-    assert steps[-1].startswith(" 25. Loss-Landscape Geometry  optimization/loss-landscape")
+    assert steps[24].startswith(" 25. Loss-Landscape Geometry  optimization/loss-landscape")
+    assert steps[-1].startswith(" 35. Tokenization and Hallucination")
     assert main.main(["path", "foundations"]) == 0
     steps = [line for line in capsys.readouterr().out.splitlines() if line[:4].strip().rstrip(".").isdigit()]
     assert steps[0].startswith("  1. Bias, Variance and Empirical Risk Minimization")
