@@ -34,24 +34,24 @@ from pockettutor.nodes import (
 )
 
 
-def create_tutor_flow(llm_retries=2, retry_wait=0.5):
-    """A fresh graph for one session. Nodes that may call an LLM retry
-    `llm_retries` times, `retry_wait` seconds apart, then fall back offline."""
-    retrying = {"max_retries": llm_retries, "wait": retry_wait}
+def create_tutor_flow():
+    """A fresh graph for one session. A node whose LLM call fails falls back to the
+    offline engine at once: the LLM seam has already retried what was worth retrying
+    within the call's one deadline (utils/call_llm.py)."""
     load = LoadLesson()
-    explain = Explain(**retrying)
+    explain = Explain()
     ask = AskQuestion()
-    grade = GradeAnswer(**retrying)
+    grade = GradeAnswer()
     confirm = Confirm()
     challenge = Challenge()
     why = Why()
     disagree = Disagree()
-    probe = Probe(**retrying)
-    reexplain = ReExplain(**retrying)
-    another = AnotherAnalogy(**retrying)
+    probe = Probe()
+    reexplain = ReExplain()
+    another = AnotherAnalogy()
     hint = Hint()
     dont_know = DontKnow()
-    answer_question = AnswerQuestion(**retrying)
+    answer_question = AnswerQuestion()
     unclear = Unclear()
     recap = Recap()
     more = More()
@@ -113,13 +113,13 @@ def create_tutor_flow(llm_retries=2, retry_wait=0.5):
     return Flow(start=load)
 
 
-def create_quiz_flow(llm_retries=2, retry_wait=0.5):
+def create_quiz_flow():
     """A fresh graph for a set of questions outside a lesson: `tutor review`
     and `tutor exam`. No hints or pictures; each answer is graded, recorded in
     mastery and the review schedule; a report ends it."""
     next_question = QuizNext()
     ask = QuizAsk()
-    grade = QuizGrade(max_retries=llm_retries, wait=retry_wait)
+    grade = QuizGrade()
     report = QuizReport()
     end = QuizEnd()
 

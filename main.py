@@ -275,7 +275,15 @@ def resume_command(lesson_ref, name, store):
     return f"tutor learn {lesson_ref}" + ("" if name == default else f" --profile {name}")
 
 
-def run_session(console, teacher, library, store, profile, lesson_ref, retry_wait=0.5):
+def show_waiting(teacher, console):
+    """The LLM client shows the console's spinner while it waits for the server; its chat, or None."""
+    chat = getattr(teacher, "chat", None)
+    if chat is not None:
+        chat.waiting = console.waiting
+    return chat
+
+
+def run_session(console, teacher, library, store, profile, lesson_ref):
     from datetime import datetime, timezone
 
     from pockettutor.flow import create_tutor_flow
@@ -285,13 +293,13 @@ def run_session(console, teacher, library, store, profile, lesson_ref, retry_wai
     shared = new_store(console, teacher, library, store, profile, lesson_ref, library.vocabulary())
     shared["transcript"] = Transcript(transcript_path(store.home, profile.name, lesson_ref))
     shared["disputes"] = Transcript(disputes_path(store.home, profile.name))
-    chat = getattr(teacher, "chat", None)
+    chat = show_waiting(teacher, console)
     shared["llm_usage"] = (chat.usage, chat.price) if hasattr(chat, "usage") else None
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     shared["transcript"].append({"event": "session", "at": started, "engine": teacher.describe()})
     shared["resume_command"] = resume_command(lesson_ref, profile.name, store)
     try:
-        create_tutor_flow(retry_wait=retry_wait).run(shared)
+        create_tutor_flow().run(shared)
     except KeyboardInterrupt:
         persist(shared)
         console.line(f"Progress saved. `{shared['resume_command']}` picks up at this question.", style="dim")
@@ -438,7 +446,7 @@ def command_replay(args):
             else:
                 teacher = OfflineTeacher()
             profile = store.load_or_create(profile.name)
-            shared = run_session(console, teacher, library, store, profile, ref, retry_wait=0)
+            shared = run_session(console, teacher, library, store, profile, ref)
             problems += [f"session {number}: {line}" for line in differences(session.expect, observed(shared))]
     if args.check:
         if problems:
@@ -573,6 +581,7 @@ def run_quiz(args, mode, choose_items):
                 print(json.dumps({"mode": mode, "profile": profile.name, "asked": 0, "results": []}, indent=2))
             return None
         console.line(f"Engine: {teacher.describe()}", style="dim")
+        show_waiting(teacher, console)
         shared = new_quiz_store(console, teacher, library, store, profile, mode, items)
         try:
             create_quiz_flow().run(shared)
@@ -938,7 +947,7 @@ def command_draft(args):
     config = LLMConfig.from_env(model=args.model)
     chat = LLMChat(config)
     print(printable(f"Drafting {plan.ref} from {args.notes} with {config.describe()} ..."), flush=True)
-    draft = draft_lesson(chat, plan, library_roots(), config.timeout)
+    draft = draft_lesson(chat, plan, library_roots())
     write_draft(plan, draft, config.describe())
     for line in report_lines(plan, draft):
         print(printable(line))

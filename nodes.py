@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pocketflow import Node
 
 from pockettutor.utils.analogies import next_analogy, ranked, remembered_title, style_shift, vocabulary_name
-from pockettutor.utils.call_llm import ServerResting, failure_reason
+from pockettutor.utils.call_llm import ServerResting, UnusableReply, failure_reason
 from pockettutor.utils.ladder import hint_text, next_step, worked_answer, wrong_answers_exhausted
 from pockettutor.utils.progress import count_days, streak
 from pockettutor.utils.quiz import Result, exam_report
@@ -42,11 +42,13 @@ OFFLINE = OfflineTeacher()
 LLM_FAILURES_BEFORE_OFFLINE = 3
 
 
-def _note_llm_turn(shared, notice):
+def _note_llm_turn(shared, notice, asked_llm=True):
     """Show a fallback notice, count failures in a row, and switch the session
-    to the offline engine when there are too many."""
+    to the offline engine when there are too many. Only an LLM call that worked
+    clears the count: a turn that asked the LLM nothing (an authored analogy) does not."""
     if notice is None:
-        shared["llm_failures"] = 0
+        if asked_llm:
+            shared["llm_failures"] = 0
         return
     console = shared["console"]
     console.notice(notice)
@@ -89,6 +91,8 @@ def _now():
 def _fallback_notice(exc):
     if isinstance(exc, ServerResting):
         return f"{str(exc)[0].upper()}{str(exc)[1:]}; the offline engine takes this turn."
+    if isinstance(exc, UnusableReply):
+        return f"The LLM's reply could not be used ({exc}); the offline engine takes this turn."
     return f"The LLM did not answer ({failure_reason(exc)}); the offline engine takes this turn."
 
 
@@ -176,6 +180,10 @@ class Explain(Node):
         kind = "Interlude" if p["concept"].interlude else "Concept"
         title = f"{kind} {position['concept'] + 1}/{len(lesson.concepts)}: {p['concept'].title}"
         text = console.stream_panel(title, res["chunks"])
+        # A stream fails while it is shown, after exec: it broke or sent nothing, and the authored text stood in.
+        failure = getattr(res["chunks"], "failure", None)
+        if failure is not None:
+            _note_llm_turn(shared, _fallback_notice(failure))
         shared["profile"].record_analogy(shared["lesson_ref"], p["concept"].id, res["analogy"])
         shared["transcript"].append(
             {"event": "explain", "concept": p["concept"].id, "analogy": res["analogy"].id, "title": title, "text": text}
@@ -544,31 +552,36 @@ class ReExplain(Node):
 
     def exec(self, p):
         if p["exhausted"]:
-            return {"analogy": None, "pointer": None, "notice": None, "worked": True}
+            return {"analogy": None, "pointer": None, "notice": None, "worked": True, "asked_llm": False}
         analogy = next_analogy(p["concept"], p["style"], p["failed"], p["shown"])
-        if analogy is None:
-            avoid = [a.text for a in p["concept"].analogies if a.id in p["failed"]]
-            avoid += [r.text for r in p["written"] if r.outcome == "failed"]
-            number = len({r.analogy for r in p["written"]}) + 1
-            analogy = p["teacher"].new_analogy(p["concept"], p["profile_summary"], avoid, number)
-            known = p["grade"].met if p["grade"] else ()
-            from pockettutor.utils.grading import reveals
+        if analogy is not None:
+            return {"analogy": analogy, "pointer": self._pointer(p), "notice": None, "asked_llm": False}
+        # The authored pictures are used up: the LLM, if there is one, writes a new one.
+        avoid = [a.text for a in p["concept"].analogies if a.id in p["failed"]]
+        avoid += [r.text for r in p["written"] if r.outcome == "failed"]
+        number = len({r.analogy for r in p["written"]}) + 1
+        analogy = p["teacher"].new_analogy(p["concept"], p["profile_summary"], avoid, number)
+        asked_llm = p["teacher"].name != OFFLINE.name
+        known = p["grade"].met if p["grade"] else ()
+        from pockettutor.utils.grading import reveals
 
-            if analogy is not None and reveals(p["question"], analogy.text, p["synonyms"], known):
-                # A written picture that hands over the answer is never shown: the authored hint is.
-                hint = p["question"].hints[0] if p["question"].hints else None
-                return {"analogy": None, "pointer": hint or self._pointer(p), "notice": None, "withheld": True}
+        if analogy is not None and reveals(p["question"], analogy.text, p["synonyms"], known):
+            # A written picture that hands over the answer is never shown: the authored hint is.
+            hint = p["question"].hints[0] if p["question"].hints else None
+            pointer = hint or self._pointer(p)
+            return {"analogy": None, "pointer": pointer, "notice": None, "withheld": True, "asked_llm": asked_llm}
         if analogy is None:
             # No picture left: never the same lecture twice, only what to think about.
-            return {"analogy": None, "pointer": self._pointer(p), "notice": None, "withheld": self.with_pointer}
-        return {"analogy": analogy, "pointer": self._pointer(p), "notice": None}
+            pointer, withheld = self._pointer(p), self.with_pointer
+            return {"analogy": None, "pointer": pointer, "notice": None, "withheld": withheld, "asked_llm": asked_llm}
+        return {"analogy": analogy, "pointer": self._pointer(p), "notice": None, "asked_llm": asked_llm}
 
     def exec_fallback(self, p, exc):
         return {"analogy": None, "pointer": self._pointer(p), "notice": _fallback_notice(exc), "withheld": True}
 
     def post(self, shared, p, res):
         console, ref = shared["console"], shared["lesson_ref"]
-        _note_llm_turn(shared, res["notice"])
+        _note_llm_turn(shared, res["notice"], res.get("asked_llm", True))
         analogy = res["analogy"]
         if res.get("worked"):
             return "worked"

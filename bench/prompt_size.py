@@ -54,16 +54,16 @@ class RecordingChat:
         self.calls.append({"turn": self.answer_count(), "prompt": prompt, "reply": tokens(reply), "kind": kind})
         return reply
 
-    def stream(self, messages):
+    def stream(self, messages, max_tokens=None):
         reply = "Here is the idea again, fitted to you: the frozen W and a thin trainable side path."
         self._record(messages, reply, "explanation")
         return iter([reply])
 
-    def complete(self, messages):
+    def complete(self, messages, max_tokens=None):
         reply = "What happens to the output of W while only A and B are trained?"
         return self._record(messages, reply, "question")
 
-    def complete_json(self, messages, name, schema):
+    def complete_json(self, messages, name, schema, max_tokens=None):
         from pockettutor.utils.grading import grade
 
         prompt = messages[-1]["content"]
@@ -119,7 +119,7 @@ def run(quick=False):
         store, profile = ProfileStore(home), Profile(name="bench")
         while turns:
             teacher = LLMTeacher(chat, "recording stand-in")
-            outcomes.append(run_session(console, teacher, library, store, profile, LESSON, 0)["outcome"])
+            outcomes.append(run_session(console, teacher, library, store, profile, LESSON)["outcome"])
     if len(given) != ANSWERS or any(outcome != "complete" for outcome in outcomes[:-1]):
         raise RuntimeError(f"the scripted sessions did not run their {ANSWERS} answers to the end: {outcomes}")
 

@@ -204,7 +204,7 @@ def run(quick=False, turns=None):
             while learner.left:
                 learner.replies = lesson_script(library.lesson(ref))
                 with store.lock(profile.name):
-                    shared = run_session(console, teacher, library, store, profile, ref, 0)
+                    shared = run_session(console, teacher, library, store, profile, ref)
                 learner.session_ended()
                 sessions.append((ref, shared["outcome"]))
                 verdicts += [e["verdict"] for e in shared["transcript"] if e["event"] == "grade"]

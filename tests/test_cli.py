@@ -196,7 +196,7 @@ def test_ctrl_c_saves_and_prints_the_resume_command(store, demo_library):
     out = io.StringIO()
     console = TutorConsole(input_fn=interrupted, file=out, width=100)
     with pytest.raises(KeyboardInterrupt):
-        main.run_session(console, OfflineTeacher(), demo_library, store, Profile(name="carol"), "demo/levers", 0)
+        main.run_session(console, OfflineTeacher(), demo_library, store, Profile(name="carol"), "demo/levers")
     assert "`tutor learn demo/levers --profile carol` picks up at this question" in out.getvalue()
     assert store.load_or_create("carol").lessons["demo/levers"].explained is True
 

@@ -167,7 +167,7 @@ def test_one_deadline_bounds_each_request(llm, isolated_home, monkeypatch, capsy
     llm.default = text("format: 1", delay=30)  # a server that hangs far past the timeout setting
     assert main.main(DRAFT_ARGS) == 1
     err = capsys.readouterr().err
-    assert err.startswith("tutor: error: the request for a draft failed: no reply in time (no draft within 0.5 s)")
+    assert err.startswith("tutor: error: the request for a draft failed: no reply in time (")
     assert "tutor config set timeout SECONDS" in err and err.count("\n") == 1
     assert not draft_file(isolated_home).exists()
 

@@ -87,9 +87,7 @@ def test_a_session_through_llama_cpp_python(llama_server, store, profile, demo_l
 
     chat.stream = counting_stream
     console = ScriptedConsole([*ANSWERS, *ANSWERS, "/quit"])
-    shared = run_session(
-        console, LLMTeacher(chat, chat.config.describe()), demo_library, store, profile, "demo/levers", retry_wait=0
-    )
+    shared = run_session(console, LLMTeacher(chat, chat.config.describe()), demo_library, store, profile, "demo/levers")
     grades = [e for e in shared["transcript"] if e["event"] == "grade"]
     summary = {
         "llm_calls": chat.usage.calls,

@@ -19,6 +19,7 @@ from chat_server import Reply, fault, text
 from conftest import an_analogy
 
 from pockettutor.main import run_session
+from pockettutor.utils.call_llm import UnusableReply
 from pockettutor.utils.console import TutorConsole
 from pockettutor.utils.lessons import Library
 from pockettutor.utils.profiles import ProfileStore
@@ -70,17 +71,17 @@ class FakeChat:
             raise reply
         return reply
 
-    def complete(self, messages):
+    def complete(self, messages, max_tokens=None):
         reply = self._next("complete", messages, False)
         assert isinstance(reply, str), "a completion must be a string"
         return reply
 
-    def complete_json(self, messages, name, schema):
+    def complete_json(self, messages, name, schema, max_tokens=None):
         reply = self._next("complete", messages, True)
         assert isinstance(reply, str), "a completion must be a string"
         return reply
 
-    def stream(self, messages):
+    def stream(self, messages, max_tokens=None):
         reply = self._next("stream", messages)
         if isinstance(reply, str):
             reply = [reply]
@@ -106,7 +107,7 @@ def run_llm_session(chat, replies, store, profile, library):
     out = io.StringIO()
     console = TutorConsole(input_fn=answers(*replies), file=out, width=100)
     teacher = LLMTeacher(chat, "fake chat for tests")
-    shared = run_session(console, teacher, library, store, profile, "demo/levers", retry_wait=0)
+    shared = run_session(console, teacher, library, store, profile, "demo/levers")
     return shared, out.getvalue()
 
 
@@ -310,9 +311,9 @@ def test_a_failing_llm_falls_back_offline_then_the_session_stays_offline(store, 
     assert [g["verdict"] for g in grades] == ["correct", "correct"]
     assert [g["engine"] for g in grades] == ["offline", "offline"]
     assert shared["outcome"] == "complete"
-    # Each LLM node tries twice (flow llm_retries=2), then falls back; after three failed
-    # turns in a row the session stops asking the LLM at all.
-    assert [kind for kind, _, _ in chat.calls] == ["stream"] * 2 + ["complete"] * 2 + ["stream"] * 2
+    # Each LLM node asks once (the seam retries transient faults itself, within the call's
+    # deadline), then falls back; after three failed turns in a row the session stops asking.
+    assert [kind for kind, _, _ in chat.calls] == ["stream", "complete", "stream"]
     assert shared["teacher"].name == "offline"
     assert events(shared, "engine") == [{"event": "engine", "engine": "offline"}]
 
@@ -329,7 +330,7 @@ def test_a_failing_llm_falls_back_offline_then_the_session_stays_offline(store, 
 
 def test_one_success_resets_the_failure_count(store, profile, demo_library):
     good = grading(met=[("less-force", "less force"), ("product", "force times distance")])
-    chat = FakeChat([RuntimeError("x"), RuntimeError("x"), good, RuntimeError("x"), RuntimeError("x")])
+    chat = FakeChat([RuntimeError("x"), good, RuntimeError("x")])
     shared, screen = run_llm_session(
         chat, ["Torque is force times distance, so you need less force.", "/quit"], store, profile, demo_library
     )
@@ -342,18 +343,27 @@ def test_one_success_resets_the_failure_count(store, profile, demo_library):
 @pytest.mark.parametrize(
     "bad_reply, error",
     [
-        ("Sure! The answer looks right to me.", "JSONDecodeError"),
-        ('["a list, not an object"]', "ValueError"),
-        (ValueError("no choices"), "ValueError"),
+        ("Sure! The answer looks right to me.", "The LLM's reply could not be used (its grade was not JSON)"),
+        ('["a list, not an object"]', "The LLM's reply could not be used (its grade was not a JSON object)"),
+        (ValueError("no choices"), "The LLM did not answer (ValueError)"),
+        # json_object does not force the shape: a small model's JSON without the ideas.
+        (
+            json.dumps({"answer": "correct", "score": 1}),
+            "The LLM's reply could not be used (its grade had no 'ideas' list, the shape the grader asks for)",
+        ),
+        (
+            json.dumps({"ideas": [{"id": "less-force", "met": True, "quote": "less force"}], "misconceptions": []}),
+            "The LLM's reply could not be used (its grade said nothing of the key idea 'product')",
+        ),
     ],
 )
 def test_an_unusable_grading_reply_falls_back_to_the_rubric(store, profile, demo_library, bad_reply, error):
-    chat = FakeChat([EXPLAIN_TORQUE, bad_reply, bad_reply])
+    chat = FakeChat([EXPLAIN_TORQUE, bad_reply])
     shared, screen = run_llm_session(chat, ["You need less force.", "/quit"], store, profile, demo_library)
     (grade,) = events(shared, "grade")
     assert grade["engine"] == "offline"
     assert grade["verdict"] == "partial", "the rubric grader graded it"
-    assert f"The LLM did not answer ({error}); the offline engine takes this turn." in screen
+    assert f"{error}; the offline engine takes this turn." in " ".join(screen.split())
     assert shared["outcome"] == "quit"
 
 
@@ -556,9 +566,10 @@ def test_real_client_server_errors_fall_back_offline(chat_server, tmp_path):
     assert "What two quantities does torque combine?" in out, "the authored probe"
     assert "Lesson complete" in out
     assert out.count("the model is overloaded") == 3, "the server's reason, in the notices only"
-    # Bounded retries: 2 tries in the flow for each of the 3 LLM turns; the client tries the
-    # explanation and the probe 3 times each, the grade once (no response format has worked yet).
-    assert len(chat_server.requests) == 2 * 3 + 2 * 1 + 2 * 3
+    # Bounded retries, all within each call's deadline: the explanation and the probe are tried
+    # 3 times each, the grade once (no response format has worked yet, so a 500 might be a
+    # refusal of the format, not a passing fault); the flow does not ask again on top.
+    assert len(chat_server.requests) == 3 + 1 + 3
     assert elapsed < 20
     assert_key_nowhere(result, home)
 
@@ -589,10 +600,10 @@ def test_a_refusing_server_says_why_and_what_fixes_it(chat_server, tmp_path, sta
     assert shown in first, result.stdout
     if status == 404:
         assert "try pulling it first" in first and "--model" in first
-        # A missing model is not taken for a refused response format: each of the grade's two
-        # tries is one request, not one per format.
+        # A missing model is not taken for a refused response format: the grade is one
+        # request, not one per format.
         grades = [r["body"] for r in chat_server.requests if "You grade" in r["body"]["messages"][0]["content"]]
-        assert [b["response_format"]["type"] for b in grades] == ["json_schema", "json_schema"]
+        assert [b["response_format"]["type"] for b in grades] == ["json_schema"]
     if status == 401:
         assert "OPENAI_API_KEY" in first and "provided: ***" in first
     assert_key_nowhere(result, home)
@@ -606,9 +617,8 @@ def test_real_client_timeout_falls_back_offline(chat_server, tmp_path):
     result = run_cli(["learn", "demo/levers", "--llm"], cli_env(home, chat_server, TUTOR_LLM_TIMEOUT="0.3"), ["/quit"])
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
-    assert "The LLM did not answer in time; it is left alone for 2 minutes; the offline engine takes" in " ".join(
-        result.stdout.split()
-    )
+    said = " ".join(result.stdout.split())
+    assert "The LLM did not answer (no reply in time" in said and "tutor config set timeout SECONDS" in said
     assert "Torque is force times distance from the pivot." in result.stdout
     assert "too late" not in result.stdout
     assert elapsed < 15
@@ -686,6 +696,7 @@ def test_a_server_without_response_formats_gets_a_fenced_json_reply_parsed(chat_
         text("".join(EXPLAIN_TORQUE), chunks=EXPLAIN_TORQUE),
         fault(400, error="unknown field: response_format"),
         fault(400, error="unknown field: response_format"),
+        fault(400, error="unknown field: response_format"),
         text(fenced),
     )
     chat_server.default = text("".join(EXPLAIN_BALANCE), chunks=EXPLAIN_BALANCE)
@@ -696,8 +707,10 @@ def test_a_server_without_response_formats_gets_a_fenced_json_reply_parsed(chat_
     )
     assert result.returncode == 0, result.stderr
     assert "Correct." in result.stdout and NOTICE not in result.stdout
-    formats = [(b.get("response_format") or {}).get("type") for b in chat_server.bodies()[:4]]
-    assert formats == [None, "json_schema", "json_object", None]
+    bodies = chat_server.bodies()[:5]
+    formats = [(b.get("response_format") or {}).get("type") for b in bodies]
+    assert formats == [None, "json_schema", "json_object", "json_object", None]
+    assert "schema" in bodies[2]["response_format"] and "schema" not in bodies[3]["response_format"]
 
 
 # --------------------------------------------------------------------------
@@ -824,8 +837,9 @@ def test_a_hung_server_costs_one_wait_not_one_per_turn(chat_server, tmp_path):
     answers = ["You need less force.", "Torque is force times distance, so less force.", "/quit"]
     result = run_cli(["learn", "demo/levers", "--llm"], cli_env(home, chat_server, TUTOR_LLM_TIMEOUT="0.3"), answers)
     assert result.returncode == 0, result.stderr
-    # The explanation's request and the client's two retries; every later call is not sent.
-    assert len(chat_server.requests) == 3
+    # The explanation's one request used the whole deadline, so it is not tried again, and
+    # every later call is not sent (the server is left alone).
+    assert len(chat_server.requests) == 1
     assert time.monotonic() - started < 8
     assert "Correct." in result.stdout
 
@@ -855,3 +869,62 @@ def test_a_huge_reply_is_cut_and_says_so(chat_server, tmp_path):
     assert max(len(line) for line in (home / "transcripts").rglob("*.jsonl").__next__().read_text().splitlines()) < (
         MAX_REPLY_CHARS * 2
     )
+
+
+# --------------------------------------------------------------------------
+# f. a real local model's habits: bounded replies, one deadline, the failure count
+
+
+def test_each_kind_of_call_asks_for_its_own_bound_and_a_cut_grade_falls_back(chat_server, tmp_path):
+    from pockettutor.utils.teachers import REPLY_TOKENS
+
+    home = tmp_path / "cli-home"
+    cut = Reply(content='{"ideas": [{"id": "less-force", "met": true, "quote": "less', finish_reason="length")
+    long_explanation = Reply(content="A crowbar under a boulder moves a long way", finish_reason="length")
+    chat_server.script(long_explanation, cut)
+    chat_server.default = text(PROBE)
+    result = run_cli(["learn", "demo/levers", "--llm"], cli_env(home, chat_server), ["You need less force.", "/quit"])
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    # A streamed reply cut at its bound is shown, and says it was cut.
+    assert "A crowbar under a boulder moves a long way" in said and "at its length limit" in said
+    # A grade cut at its bound is not a grade: the rubric grades, and the notice says why.
+    assert (
+        f"The LLM's reply could not be used (the LLM's reply stopped at its {REPLY_TOKENS['grade']}-token limit); "
+        "the offline engine takes this turn." in said
+    )
+    bounds = [b["max_tokens"] for b in chat_server.bodies()[:3]]
+    assert bounds == [REPLY_TOKENS["explanation"], REPLY_TOKENS["grade"], REPLY_TOKENS["probe"]]
+
+
+@pytest.mark.slow
+def test_a_retry_the_deadline_cannot_wait_for_is_not_made(chat_server, tmp_path):
+    home = tmp_path / "cli-home"
+    # The server asks for 5 s; the whole call may take 2.
+    chat_server.script(fault(503, error="busy", headers={"retry-after": "5"}))
+    chat_server.default = text("{}")
+    started = time.monotonic()
+    result = run_cli(["learn", "demo/levers", "--llm"], cli_env(home, chat_server, TUTOR_LLM_TIMEOUT="2"), ["/quit"])
+    assert result.returncode == 0, result.stderr
+    assert len(chat_server.requests) == 1 and time.monotonic() - started < 10
+    assert "failed with HTTP 503 (busy)" in " ".join(result.stdout.split())
+
+
+def test_only_a_call_that_worked_clears_the_failure_count(store, profile, demo_library):
+    # The explanation's stream dies before its first piece (a failure, though exec
+    # succeeded); the grade fails; the authored re-explanation asks the LLM nothing and
+    # clears nothing; the next grade fails: three in a row, and the session goes offline.
+    def dead_stream():
+        raise UnusableReply("its reply stopped before it finished")
+        yield  # a generator that fails when first asked for a piece
+
+    chat = FakeChat([dead_stream(), RuntimeError("grade down"), RuntimeError("grade down")])
+    shared, screen = run_llm_session(
+        chat, ["The heavier side wins.", "Torque is force times distance."], store, profile, demo_library
+    )
+    said = " ".join(screen.split())
+    assert "The LLM's reply could not be used (its reply stopped before it finished); the offline" in said
+    assert said.count(NOTICE) == 3
+    assert "the rest of this session is offline" in said
+    assert shared["teacher"].name == "offline"
+    assert [kind for kind, _, _ in chat.calls] == ["stream", "complete", "complete"]

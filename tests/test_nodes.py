@@ -399,7 +399,7 @@ def test_a_struggling_session_does_not_read_as_mastery(make_console, demo_librar
         "Torque is force times distance, so a longer arm needs less force.",  # right, at last
         "/quit",
     ]
-    shared = run_session(make_console(replies), OfflineTeacher(), demo_library, store, profile, "demo/levers", 0)
+    shared = run_session(make_console(replies), OfflineTeacher(), demo_library, store, profile, "demo/levers")
     assert [e["verdict"] for e in shared["transcript"] if e["event"] == "grade"] == ["incorrect", "correct"]
     assert profile.mastery["demo/levers/torque"] < 0.5
 

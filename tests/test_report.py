@@ -24,7 +24,7 @@ BALANCE = "A lever stops tipping when the torques on both sides are equal: force
 def record(store, library, name, replies):
     """A session of demo/levers through the whole graph, saved in the store's data folder."""
     profile = Profile(name=name, thinking_style="mechanical")
-    return run_session(ScriptedConsole(replies), OfflineTeacher(), library, store, profile, "demo/levers", 0)
+    return run_session(ScriptedConsole(replies), OfflineTeacher(), library, store, profile, "demo/levers")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ methods, `complete`, `complete_json` and `stream`.
 import os
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pockettutor.utils import settings
@@ -48,15 +49,27 @@ class LLMConfig:
 
 
 # Bounds on one reply: an explanation or a grade is a few hundred tokens; a server that
-# sends megabytes is cut, and says so.
+# sends megabytes is cut, and says so. Each kind of call asks for its own bound (teachers.py).
 MAX_REPLY_TOKENS = 2000
 MAX_REPLY_CHARS = 20_000
+# Transient refusals (a 429 rate limit, a 5xx, a dropped connection) are retried within the
+# call's deadline: at most this many requests, waiting as the server asks or 0.5 s, 1 s.
+MAX_ATTEMPTS = 3
+FIRST_BACKOFF_SECONDS = 0.5
 # After a timeout the server is left alone this long before it is tried again.
 REST_SECONDS = 120
 
 
 class ServerResting(Exception):
     """A call not sent: the server timed out a moment ago (the circuit breaker is open)."""
+
+
+class UnusableReply(ValueError):
+    """The server answered, but not with something the tutor can use: the message says why."""
+
+
+class ReplyCut(UnusableReply):
+    """The reply stopped at its token limit (finish_reason "length")."""
 
 
 def redact(url):
@@ -118,7 +131,9 @@ def _estimate(texts):
     return sum(len(text or "") for text in texts) / CHARS_PER_TOKEN
 
 
-JSON_MODES = ("json_schema", "json_object", "plain")
+# The strongest first. "json_object_schema" is json_object with the schema beside it, which
+# llama-cpp-python's server turns into a grammar (it refuses json_schema); others ignore it.
+JSON_MODES = ("json_schema", "json_object_schema", "json_object", "plain")
 # Words in an error that blames the response format (llama.cpp says, with HTTP 500:
 # 'response_format type must be one of "text" or "json_object", but got: json_schema').
 FORMAT_WORDS = ("response_format", "json_schema", "json_object", "grammar", "schema")
@@ -127,6 +142,8 @@ FORMAT_WORDS = ("response_format", "json_schema", "json_object", "grammar", "sch
 def _response_format(mode, name, schema):
     if mode == "json_schema":
         return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}}
+    if mode == "json_object_schema":
+        return {"response_format": {"type": "json_object", "schema": schema}}
     if mode == "json_object":
         return {"response_format": {"type": "json_object"}}
     return {}
@@ -187,12 +204,18 @@ def failure_reason(exc):
         return f"cannot reach {server} ({said}): is the server running? `tutor doctor --llm` checks"
     if status:
         return f"{server} failed with HTTP {status} ({said})"
+    if isinstance(exc, UnusableReply):
+        return str(exc)
     return kind  # a reply the tutor could not use: its kind says which check it failed
 
 
 class LLMChat:
-    """A chat-completions client. Errors are the openai package's own; the
-    nodes retry and then fall back to the offline engine."""
+    """A chat-completions client. Errors are the openai package's own, or UnusableReply;
+    the nodes fall back to the offline engine.
+
+    One deadline per call: TUTOR_LLM_TIMEOUT bounds everything a call does (each request
+    gets only the time left, transient refusals are retried only while time is left, and a
+    streamed reply must end by it), so a turn never waits longer than the setting."""
 
     def __init__(self, config):
         try:
@@ -200,16 +223,16 @@ class LLMChat:
         except ImportError:
             raise LLMUnavailable("the LLM engine needs the 'openai' package: pip install openai") from None
         self.config = config
-        # Local servers (Ollama, llama.cpp, vLLM) accept any key; the client insists on one.
         self._json_mode, self._json_mode_works = JSON_MODES[0], False
         self.usage = Usage()
         self.price = price_for(config.model)
         self._resting_until = 0.0
+        # Shown while a request waits for the server; the session sets the console's.
+        self.waiting = _no_indicator
+        # Local servers (Ollama, llama.cpp, vLLM) accept any key; the client insists on one.
+        # Retries are the tutor's own (see _request), so that they stay within the deadline.
         self._client = openai.OpenAI(
-            api_key=config.api_key or "not-needed",
-            base_url=config.base_url,
-            timeout=config.timeout,
-            max_retries=2,
+            api_key=config.api_key or "not-needed", base_url=config.base_url, timeout=config.timeout, max_retries=0
         )
 
     def _check_awake(self):
@@ -224,60 +247,73 @@ class LLMChat:
         if type(exc).__name__ in ("APITimeoutError", "APIConnectionError") or isinstance(exc, TimeoutError):
             self._resting_until = time.monotonic() + REST_SECONDS
 
-    def complete(self, messages, max_tokens=MAX_REPLY_TOKENS):
-        return self._complete(self._client, messages, {"max_tokens": max_tokens})
+    def _request(self, deadline, retry_transient=True, **params):
+        """One chat-completions request within `deadline` (time.monotonic()), retrying a
+        transient refusal while time is left. Each try gets only the time left."""
+        self._check_awake()
+        for attempt in range(MAX_ATTEMPTS):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._resting_until = time.monotonic() + REST_SECONDS
+                raise TimeoutError(f"no reply within {self.config.timeout:g} s")
+            try:
+                with self.waiting("Waiting for the LLM…"):
+                    return self._client.with_options(timeout=left).chat.completions.create(
+                        model=self.config.model, **params
+                    )
+            except Exception as exc:
+                wait = _retry_wait(exc, attempt) if retry_transient else None
+                if wait is None or attempt == MAX_ATTEMPTS - 1 or time.monotonic() + wait >= deadline:
+                    self._note_failure(exc)
+                    raise
+                time.sleep(wait)
 
-    def complete_json(self, messages, name, schema):
+    def complete(self, messages, max_tokens=MAX_REPLY_TOKENS):
+        deadline = time.monotonic() + self.config.timeout
+        return self._complete(deadline, True, messages, max_tokens, {})
+
+    def complete_json(self, messages, name, schema, max_tokens=MAX_REPLY_TOKENS):
         """A reply meant to be JSON. The strongest response format the server
-        takes is used: `json_schema`, else `json_object`, else plain text (the
-        caller also accepts a fenced block). A server that refuses a format
-        (a 4xx, or llama.cpp's HTTP 500 naming the format) is asked again at
-        once with the next one, and the session remembers what works. Until a
-        format has worked once, the client does not retry on its own, so a
-        refusal costs one request, not three."""
+        takes is used: `json_schema`, else `json_object` with the schema beside it,
+        else `json_object`, else plain text (the caller also accepts a fenced block).
+        A server that refuses a format (a 4xx, or llama.cpp's HTTP 500 naming the
+        format) is asked again at once with the next one, within the same deadline,
+        and the session remembers what works. Until a format has worked once, a
+        refusal is not retried as if it were transient."""
+        deadline = time.monotonic() + self.config.timeout
         while True:
             mode = self._json_mode
-            client = self._client if self._json_mode_works else self._client.with_options(max_retries=0)
             try:
-                extra = {"max_tokens": MAX_REPLY_TOKENS, **_response_format(mode, name, schema)}
-                reply = self._complete(client, messages, extra)
+                reply = self._complete(
+                    deadline, self._json_mode_works, messages, max_tokens, _response_format(mode, name, schema)
+                )
             except Exception as exc:
-                if mode != "plain" and _refuses_format(exc):
+                if mode != "plain" and not isinstance(exc, UnusableReply) and _refuses_format(exc):
                     self._json_mode = JSON_MODES[JSON_MODES.index(mode) + 1]
                     continue
                 raise
             self._json_mode_works = True
             return reply
 
-    def _complete(self, client, messages, extra):
-        self._check_awake()
-        try:
-            response = client.chat.completions.create(model=self.config.model, messages=messages, **extra)
-        except Exception as exc:
-            self._note_failure(exc)
-            raise
+    def _complete(self, deadline, retry_transient, messages, max_tokens, extra):
+        response = self._request(deadline, retry_transient, messages=messages, max_tokens=max_tokens, **extra)
         if not response.choices:
-            raise ValueError("the LLM answered with no choices")
+            raise UnusableReply("the LLM answered with no choices")
         # A server that ignores max_tokens still cannot fill a prompt, a profile or a transcript.
         content = (response.choices[0].message.content or "")[:MAX_REPLY_CHARS]
         if response.usage:
             self.usage.add(response.usage.prompt_tokens, response.usage.completion_tokens)
         else:
             self.usage.add(_estimate(m["content"] for m in messages), _estimate([content]), estimated=True)
+        if response.choices[0].finish_reason == "length":
+            raise ReplyCut(f"the LLM's reply stopped at its {max_tokens}-token limit")
         return content
 
-    def stream(self, messages):
+    def stream(self, messages, max_tokens=MAX_REPLY_TOKENS):
         """Yields text as it arrives. The request is sent before the first
         chunk is asked for, so a refused connection fails here, not later."""
-        self._check_awake()
         deadline = time.monotonic() + self.config.timeout
-        try:
-            response = self._client.chat.completions.create(
-                model=self.config.model, messages=messages, stream=True, max_tokens=MAX_REPLY_TOKENS
-            )
-        except Exception as exc:
-            self._note_failure(exc)
-            raise
+        response = self._request(deadline, True, messages=messages, stream=True, max_tokens=max_tokens)
 
         def chunks():
             finished, text = False, ""
@@ -299,10 +335,46 @@ class LLMChat:
                         yield f"\n\n*(The reply was cut at {MAX_REPLY_CHARS:,} characters.)*"
                         finished = True
                         break
+                if choice.finish_reason == "length":
+                    yield "\n\n*(The LLM's reply stopped here, at its length limit.)*"
                 finished = finished or bool(choice.finish_reason)
             self.usage.add(_estimate(m["content"] for m in messages), _estimate([text]), estimated=True)
             # A dropped connection ends the stream quietly; only a finish reason says it is whole.
             if not finished:
-                raise ConnectionError("the LLM's reply stopped before it finished")
+                raise UnusableReply("its reply stopped before it finished")
 
         return chunks()
+
+
+@contextmanager
+def _no_indicator(label):
+    yield
+
+
+def _retry_wait(exc, attempt):
+    """Seconds to wait before trying again after `exc`, or None when it is not worth it:
+    a rate limit (not an empty account), a server error or a dropped connection is; a
+    timeout is not (the deadline has gone), nor a refusal of the request itself."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return None
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, openai.APIConnectionError) or status in (408, 409) or (status and status >= 500):
+        return _server_asks(exc) or FIRST_BACKOFF_SECONDS * 2**attempt
+    if status == 429 and "quota" not in _server_said(exc).lower():
+        return _server_asks(exc) or FIRST_BACKOFF_SECONDS * 2**attempt
+    return None
+
+
+def _server_asks(exc):
+    """The wait a Retry-After (or retry-after-ms) header asks for, in seconds."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        if headers.get("retry-after-ms"):
+            return float(headers["retry-after-ms"]) / 1000
+        if headers.get("retry-after"):
+            return float(headers["retry-after"])
+    except ValueError:
+        return None
+    return None

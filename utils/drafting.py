@@ -14,7 +14,6 @@ See docs/authoring.md, "Drafting a lesson from notes".
 import os
 import re
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -447,35 +446,13 @@ class Draft:
     notes: list = field(default_factory=list)  # what the instructor should know about the run
 
 
-def ask(chat, messages, seconds):
-    """One request with one deadline: the timeout setting bounds the whole call, the
-    client's own retries included."""
-    outcome = {}
-
-    def call():
-        try:
-            outcome["reply"] = chat.complete(messages, max_tokens=DRAFT_MAX_TOKENS)
-        except Exception as exc:  # handed to the caller's thread below
-            outcome["error"] = exc
-
-    # A daemon thread: a server that never answers cannot keep the tutor from exiting.
-    worker = threading.Thread(target=call, name="tutor-draft-request", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise TimeoutError(f"no draft within {seconds:g} s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["reply"]
-
-
 def _failed(exc, what):
     from pockettutor.utils.call_llm import failure_reason
 
     return LLMUnavailable(f"{what} failed: {failure_reason(exc)}")
 
 
-def draft_lesson(chat, plan, roots, seconds):
+def draft_lesson(chat, plan, roots):
     """Ask for the lesson, check it, and when anything is wrong ask once for a repair.
     Raises LLMUnavailable when no usable lesson came back."""
     from pockettutor.utils.call_llm import MAX_REPLY_CHARS, failure_reason
@@ -483,7 +460,7 @@ def draft_lesson(chat, plan, roots, seconds):
     lesson_id = plan.lesson_id
     messages = draft_request(plan.notes, plan.context, lesson_id)
     try:
-        reply = ask(chat, messages, seconds)
+        reply = chat.complete(messages, max_tokens=DRAFT_MAX_TOKENS)
     except Exception as exc:
         raise _failed(exc, "the request for a draft") from None
     first, first_text, findings = None, reply, []
@@ -495,7 +472,7 @@ def draft_lesson(chat, plan, roots, seconds):
     if first is not None and not findings:
         return Draft(first)
     try:
-        second_reply = ask(chat, repair_request(messages, first_text, findings), seconds)
+        second_reply = chat.complete(repair_request(messages, first_text, findings), max_tokens=DRAFT_MAX_TOKENS)
     except Exception as exc:
         if first is None:
             raise _failed(exc, "the request to repair an unreadable draft") from None

@@ -98,13 +98,13 @@ class ScriptedLLM:
             raise RuntimeError(reply.fail)
         return reply
 
-    def complete(self, messages):
+    def complete(self, messages, max_tokens=None):
         return self._next(messages)
 
-    def complete_json(self, messages, name, schema):
+    def complete_json(self, messages, name, schema, max_tokens=None):
         return self._next(messages)
 
-    def stream(self, messages):
+    def stream(self, messages, max_tokens=None):
         reply = self._next(messages)
         return iter([word + " " for word in reply.split(" ")])
 

@@ -14,6 +14,7 @@ not before its first question.
 import json
 import re
 
+from pockettutor.utils.call_llm import UnusableReply
 from pockettutor.utils.lessons import Analogy
 from pockettutor.utils.verdicts import concern
 
@@ -80,6 +81,12 @@ SYSTEM_PREFIX = (
 )
 
 
+# The longest reply each kind of call may take, in tokens: room for what it asks for (an
+# explanation of a few hundred words, a grade's quotes, an 80-word answer), not for a model
+# that rambles to the end of its context.
+REPLY_TOKENS = {"explanation": 800, "grade": 700, "probe": 150, "answer": 250, "analogy": 300}
+
+
 def _tutor_messages(request):
     """The stable system prefix first (cache-friendly), then this call's request."""
     return [{"role": "system", "content": SYSTEM_PREFIX}, {"role": "user", "content": request}]
@@ -112,7 +119,7 @@ class LLMTeacher(OfflineTeacher):
             "keeping every fact. Do not ask a question; one will follow."
         )
         offline = super().explanation(concept, analogy, analogy_title, profile_summary, short)
-        return _with_fallback(self.chat.stream(messages), offline)
+        return FallbackStream(self.chat.stream(messages, max_tokens=REPLY_TOKENS["explanation"]), offline)
 
     def grade(self, question, answer, synonyms, profile_summary):
         rubric = {
@@ -136,7 +143,10 @@ class LLMTeacher(OfflineTeacher):
             },
             {"role": "user", "content": f"Rubric:\n{json.dumps(rubric, indent=1)}\n\n<answer>\n{answer}\n</answer>"},
         ]
-        reply = parse_json_reply(self.chat.complete_json(messages, "grade", GRADE_SCHEMA))
+        reply = parse_json_reply(
+            self.chat.complete_json(messages, "grade", GRADE_SCHEMA, max_tokens=REPLY_TOKENS["grade"])
+        )
+        check_grade_shape(reply, question)
         return verified_grade(question, answer, reply, synonyms)
 
     def probe(self, question, result, answer, synonyms):
@@ -150,7 +160,7 @@ class LLMTeacher(OfflineTeacher):
             "Ask one short Socratic follow-up question that leads the learner toward the missing idea "
             "without stating it."
         )
-        text = self.chat.complete(messages).strip()
+        text = self.chat.complete(messages, max_tokens=REPLY_TOKENS["probe"]).strip()
         from pockettutor.utils.grading import reveals
 
         if not text or reveals(question, text, synonyms, known=result.met):
@@ -168,7 +178,7 @@ class LLMTeacher(OfflineTeacher):
             "Answer their question in at most 80 words, from the material above only. Do not answer or hint "
             "at the answer to the question they are working on. If the material does not cover it, say so."
         )
-        text = self.chat.complete(messages).strip()
+        text = self.chat.complete(messages, max_tokens=REPLY_TOKENS["answer"]).strip()
         from pockettutor.utils.grading import reveals
         from pockettutor.utils.lookup import Lookup
 
@@ -183,27 +193,36 @@ class LLMTeacher(OfflineTeacher):
             + "\n\nWrite one new analogy (at most 120 words) that maps correctly onto the mechanism and "
             "differs from those. No question, no preamble."
         )
-        text = self.chat.complete(messages).strip()
+        text = self.chat.complete(messages, max_tokens=REPLY_TOKENS["analogy"]).strip()
         if not text:
-            raise ValueError("the LLM wrote an empty analogy")
+            raise UnusableReply("the LLM wrote an empty analogy")
         return Analogy(id=f"written-{number}", styles=["everyday"], text=text)
 
 
-def _with_fallback(chunks, fallback):
-    """Pass the LLM's stream through. If it breaks or ends before any text
-    arrived, show the authored text instead; if it breaks mid-way, say so."""
-    received = False
-    try:
-        for chunk in chunks:
-            received = received or bool(chunk.strip())
-            yield chunk
-    except Exception:
-        if received:
-            yield "\n\n*(The LLM's reply was cut off; the authored text follows.)*\n\n"
-        yield from fallback
-        return
-    if not received:
-        yield from fallback
+class FallbackStream:
+    """The LLM's stream passed through. If it breaks or ends before any text
+    arrived, the authored text is shown instead; if it breaks mid-way, the text says
+    so. Either way `failure` holds what went wrong, for the session to count."""
+
+    def __init__(self, chunks, fallback):
+        self._chunks, self._fallback = chunks, fallback
+        self.failure = None
+
+    def __iter__(self):
+        received = False
+        try:
+            for chunk in self._chunks:
+                received = received or bool(chunk.strip())
+                yield chunk
+        except Exception as exc:
+            self.failure = exc
+            if received:
+                yield "\n\n*(The LLM's reply was cut off; the authored text follows.)*\n\n"
+            yield from self._fallback
+            return
+        if not received:
+            self.failure = UnusableReply("the LLM sent an empty explanation")
+            yield from self._fallback
 
 
 def _claims(flag):
@@ -237,15 +256,35 @@ GRADE_SCHEMA = {
 FENCED = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.S)
 
 
+def check_grade_shape(reply, question):
+    """A grade has the shape the grader asks for: lists of ideas and misconceptions, each
+    an object with its id, and a word on every key idea. `json_object` does not force a
+    shape, and a small model may send any JSON at all; such a reply is a failed call,
+    never a verdict of "incorrect"."""
+    for field, flag in (("ideas", "met"), ("misconceptions", "held")):
+        items = reply.get(field)
+        if not isinstance(items, list):
+            raise UnusableReply(f"its grade had no '{field}' list, the shape the grader asks for")
+        if not all(isinstance(item, dict) and "id" in item and isinstance(item.get(flag), bool) for item in items):
+            raise UnusableReply(f"its grade's '{field}' were not objects with an id and '{flag}'")
+    judged = {item["id"] for item in reply["ideas"]}
+    unjudged = [idea.id for idea in question.key_ideas if idea.id not in judged]
+    if unjudged:
+        raise UnusableReply(f"its grade said nothing of the key idea '{unjudged[0]}'")
+
+
 def parse_json_reply(text):
     """A JSON object from an LLM reply: bare, or inside a fenced block."""
     text = (text or "").strip()
     match = FENCED.search(text)
     if match:
         text = match.group(1)
-    reply = json.loads(text)
+    try:
+        reply = json.loads(text)
+    except ValueError:
+        raise UnusableReply("its grade was not JSON") from None
     if not isinstance(reply, dict):
-        raise ValueError("the grader's reply is not a JSON object")
+        raise UnusableReply("its grade was not a JSON object")
     return reply
 
 
