@@ -80,27 +80,54 @@ def test_a_session_through_llama_cpp_python(llama_server, store, profile, demo_l
     chunk_counts = []
     stream = chat.stream
 
-    def counting_stream(messages):
-        chunks = list(stream(messages))
+    def counting_stream(messages, max_tokens):
+        chunks = list(stream(messages, max_tokens=max_tokens))
         chunk_counts.append(len(chunks))
         return iter(chunks)
 
     chat.stream = counting_stream
     console = ScriptedConsole([*ANSWERS, *ANSWERS, "/quit"])
+    started = time.monotonic()
     shared = run_session(console, LLMTeacher(chat, chat.config.describe()), demo_library, store, profile, "demo/levers")
+    seconds = time.monotonic() - started
     grades = [e for e in shared["transcript"] if e["event"] == "grade"]
+    answered = sum(1 for e in shared["transcript"] if e["event"] == "answer")
+    notices = [line for line in console.text.splitlines() if "the offline engine takes this turn" in line]
     summary = {
+        "seconds_per_answer": round(seconds / max(answered, 1), 1),
         "llm_calls": chat.usage.calls,
         "stream_chunks": chunk_counts,
         "verdicts": [(g["verdict"], g["engine"]) for g in grades],
         "json_mode": chat._json_mode,
-        "fallback_notices": console.text.count("the offline engine takes this turn"),
+        "fallback_notices": notices,
         "outcome": shared["outcome"],
     }
     print("\nllama-cpp-python session:", summary)
     assert chat.usage.calls >= 3, "the server answered"
     assert chunk_counts and max(chunk_counts) > 1, "an explanation arrived in several chunks"
     assert grades and all(g["verdict"] in ("correct", "partial", "incorrect") for g in grades)
-    # llama-cpp-python refuses json_schema (HTTP 500): grading moved to the next format and stayed there.
-    assert chat._json_mode in ("json_object", "plain")
+    # llama-cpp-python refuses json_schema (HTTP 500): grading moved on to json_object with the
+    # schema beside it, which that server turns into a grammar, and stayed there.
+    assert chat._json_mode == "json_object_schema"
     assert shared["outcome"] in ("complete", "quit")
+
+
+def test_a_sample_labelled_correct_is_never_graded_incorrect_by_the_llm_path(llama_server, demo_library):
+    """What the learner sees for a right answer: the LLM's verdict when its reply is usable,
+    else the offline rubric's (the session falls back); never "incorrect" for want of a shape."""
+    from pockettutor.utils.call_llm import LLMChat, LLMConfig
+    from pockettutor.utils.teachers import LLMTeacher, OfflineTeacher
+
+    chat = LLMChat(LLMConfig(model="smollm2", base_url=llama_server, timeout=300, api_key=None))
+    teacher = LLMTeacher(chat, chat.config.describe())
+    lesson = demo_library.lesson("demo/levers")
+    outcomes = []
+    for question in (q for c in lesson.concepts for q in c.questions):
+        for sample in (s for s in question.samples if s.label == "correct"):
+            try:
+                result, engine = teacher.grade(question, sample.text, lesson.synonyms, ""), "llm"
+            except Exception as exc:  # the session's fallback: the rubric takes the turn
+                result, engine = OfflineTeacher().grade(question, sample.text, lesson.synonyms, ""), type(exc).__name__
+            outcomes.append((question.id, engine, result.verdict))
+    print("\ncorrect samples through the LLM path:", outcomes)
+    assert outcomes and all(verdict != "incorrect" for _, _, verdict in outcomes)
