@@ -258,6 +258,16 @@ def test_a_verified_false_claim_caps_the_verdict_at_partial(demo_lesson, why_lon
     assert verdicts == ["correct", "partial", "correct"]
 
 
+def test_a_grader_that_denies_everything_cannot_fail_what_the_rubric_sees(demo_lesson, why_long):
+    # A small model, its shape forced by a grammar, says no idea is met in a right answer:
+    # what the authored rubric finds stands, so the answer is still correct.
+    answer = "A longer lever means you need less force, because torque is force times distance."
+    denial = grading(missed=[i.id for i in why_long.key_ideas])
+    result = LLMTeacher(FakeChat([denial]), "denying").grade(why_long, answer, demo_lesson.synonyms, "")
+    assert result.verdict == "correct" and result.engine == "llm"
+    assert set(result.met) == {i.id for i in why_long.key_ideas}
+
+
 def test_quotes_from_the_answer_still_count(demo_lesson, why_long):
     """The other side of the check: honest quotes are accepted (so the test above fails for the right reason)."""
     answer = "Torque is force times distance, so you need less force."

@@ -322,10 +322,14 @@ def covers(rubric, variants, quote):
 def verified_grade(question, answer, reply, synonyms=None):
     """Count only the claims backed by a quote from the answer that covers the
     item's content, and compute the verdict in code: the LLM's say-so decides
-    nothing. A verified false claim caps the verdict at partial."""
+    nothing. What the authored rubric finds in the answer stands beside them: the
+    LLM can add what it quotes (an idea in words the rubric does not list), never
+    take away what the rubric sees, so a weak model cannot fail a right answer the
+    offline engine would pass. A verified false claim caps the verdict at partial."""
     from pockettutor.utils.grading import Evidence, Grade, confidence_for, reveals, rubric_for, verdict_for
 
     rubric = rubric_for(question, synonyms)
+    authored = rubric.grade(answer)
 
     def claims(field):
         items = reply.get(field)
@@ -339,15 +343,18 @@ def verified_grade(question, answer, reply, synonyms=None):
     variants = dict(rubric.ideas) | dict(rubric.misconceptions)
     met, missed, held, evidence = [], [], [], []
     for idea in question.key_ideas:
-        quote = verified(ideas.get(idea.id), "met", variants[idea.id])
-        (met if quote else missed).append(idea.id)
+        quote = verified(ideas.get(idea.id), "met", variants[idea.id]) or authored.quote("idea", idea.id)
+        (met if idea.id in authored.met or quote else missed).append(idea.id)
         if quote:
             evidence.append(Evidence("idea", idea.id, quote))
     for m in question.misconceptions:
-        quote = verified(beliefs.get(m.id), "held", variants[m.id])
-        if quote:
+        quote = verified(beliefs.get(m.id), "held", variants[m.id]) or authored.quote("misconception", m.id)
+        if m.id in authored.misconceptions or quote:
             held.append(m.id)
+        if quote:
             evidence.append(Evidence("misconception", m.id, quote))
+    reversed_ids = [i for i in authored.reversed if i not in met]
+    evidence += [e for e in authored.evidence if e.kind == "reversed" and e.id in reversed_ids]
     false_claims = [
         c["quote"]
         for c in (reply.get("false_claims") if isinstance(reply.get("false_claims"), list) else [])
@@ -360,7 +367,7 @@ def verified_grade(question, answer, reply, synonyms=None):
     feedback = reply.get("feedback") if isinstance(reply.get("feedback"), str) else ""
     if feedback and reveals(question, feedback, synonyms, known=met):
         feedback = ""
-    verdict = verdict_for(met, missed, held)
+    verdict = verdict_for(met, missed, held, reversed_ids)
     if verdict == "correct" and false_claims:
         verdict = "partial"
     return Grade(
@@ -370,6 +377,7 @@ def verified_grade(question, answer, reply, synonyms=None):
         tuple(held),
         engine="llm",
         feedback=feedback,
+        reversed=tuple(reversed_ids),
         evidence=tuple(evidence),
-        confidence=confidence_for(verdict, met, held, (), bool(false_claims and met), len(answer.split())),
+        confidence=confidence_for(verdict, met, held, reversed_ids, bool(false_claims and met), len(answer.split())),
     )
