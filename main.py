@@ -348,8 +348,11 @@ def command_learn(args):
         if console.interactive and store.is_new(profile.name):
             from pockettutor.utils.onboarding import onboard
 
-            onboard(console, profile)
-            store.save(profile)
+            try:
+                onboard(console, profile)
+            finally:
+                # What the learner answered before a Ctrl-C or the end of input is kept.
+                store.save(profile)
         run_session(console, teacher, library, store, profile, ref)
     return EXIT_OK
 

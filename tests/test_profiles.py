@@ -4,7 +4,7 @@ import pytest
 from conftest import an_analogy
 
 from pockettutor.utils.errors import UsageError
-from pockettutor.utils.profiles import Profile, atomic_write_text, data_home
+from pockettutor.utils.profiles import Profile, ProfileStore, atomic_write_text, data_home
 
 
 def test_data_home_honours_tutor_home(tmp_path):
@@ -134,3 +134,31 @@ def test_onboarding_can_be_skipped_whole_or_in_part(make_console, profile):
     assert (profile.experience, profile.thinking_style) == ("", None)
     assert onboard(make_console(["", "", ""]), profile) is True
     assert (profile.experience, profile.thinking_style, profile.preferences) == ("", None, [])
+
+
+def test_what_a_new_learner_answered_before_leaving_onboarding_is_kept(isolated_home, monkeypatch):
+    from conftest import FIXTURES
+
+    from pockettutor import main
+    from pockettutor.utils import console as console_module
+
+    replies = ["I fine-tune models at work"]
+
+    def learner(prompt):
+        if not replies:
+            raise KeyboardInterrupt  # Ctrl-C at the second question
+        return replies.pop()
+
+    class TerminalConsole(console_module.TutorConsole):
+        """A console at a terminal, so onboarding asks its questions."""
+
+        def __init__(self, **kwargs):
+            super().__init__(input_fn=learner, **kwargs)
+            self.interactive = True
+
+    monkeypatch.setenv("TUTOR_LESSONS", str(FIXTURES))
+    monkeypatch.setattr(console_module, "TutorConsole", TerminalConsole)
+    with pytest.raises(KeyboardInterrupt):
+        main.command_learn(main.build_parser().parse_args(["learn", "demo/levers"]))
+    saved = ProfileStore(isolated_home).load_or_create("learner")
+    assert saved.experience == "I fine-tune models at work"
