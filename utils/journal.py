@@ -26,13 +26,25 @@ GROWING = ("analogies", "style_changes", "active_days")  # lists that only grow;
 def image_of(profile):
     """What a save has made durable, to tell the next save's changes from: the
     fields and keyed entries as JSON data, and the length of each growing list."""
-    data = {name: _plain(getattr(profile, name)) for name in FIELDS}
-    data["lessons"] = {ref: _plain(progress) for ref, progress in profile.lessons.items()}
-    data["mastery"] = dict(profile.mastery)
-    data["reviews"] = {key: dict(card) for key, card in profile.reviews.items()}
+    data = _fields(profile)
+    for part, table in _keyed(profile).items():
+        data[part] = {key: _copy(value) for key, value in table.items()}
     for part in GROWING:
         data[part] = len(getattr(profile, part))
     return data
+
+
+def _fields(profile):
+    return {name: _plain(getattr(profile, name)) for name in FIELDS}
+
+
+def _keyed(profile):
+    """The keyed parts as they stand, lesson positions as JSON data (not copies)."""
+    return {
+        "lessons": {ref: _plain(progress) for ref, progress in profile.lessons.items()},
+        "mastery": profile.mastery,
+        "reviews": profile.reviews,
+    }
 
 
 def _plain(value):
@@ -47,16 +59,11 @@ def changes(image, profile, changed_records=()):
     questions the learner has touched, and what is new, never the ledger's length.
     `changed_records`: positions of ledger records changed in place."""
     entry, new = {}, dict(image)
-    fields = {name: _plain(getattr(profile, name)) for name in FIELDS}
-    changed = {name: value for name, value in fields.items() if value != image[name]}
+    changed = {name: value for name, value in _fields(profile).items() if value != image[name]}
     if changed:
         entry["fields"] = changed
         new.update(changed)
-    current = {
-        "lessons": {ref: _plain(progress) for ref, progress in profile.lessons.items()},
-        "mastery": profile.mastery,
-        "reviews": profile.reviews,
-    }
+    current = _keyed(profile)
     removed = {}
     for part in KEYED:
         before, now = image[part], current[part]
